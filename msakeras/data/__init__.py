@@ -1,0 +1,1 @@
+"""The standard HDF5 data format, its reader and the synthetic default."""

@@ -1,0 +1,1 @@
+"""msakeras.layers.common."""

@@ -1,0 +1,1 @@
+"""Parameter-free objectives: a per-sample function and a Loss class each."""

@@ -1,0 +1,1 @@
+"""Evaluation metrics (NumPy, MMSA protocol) and result tables."""

@@ -1,0 +1,81 @@
+"""`MSAModel`: the functional base class of every msakeras model."""
+
+import keras
+
+
+class MSAModel(keras.Model):
+    """Functional model whose compiled loss and metrics see `sentiment`.
+
+    Subclasses build a functional graph from named dict inputs to a dict of
+    outputs that always holds `sentiment` `(batch, 1)`. The compiled loss and
+    metrics are routed to `y_pred["sentiment"]`, so a user passes plain
+    labels `y` of shape `(batch,)` or `(batch, 1)` to `fit`. Objectives that
+    combine several outputs are added by overriding `compute_loss` (call
+    `super().compute_loss(...)` first: it returns the compiled loss plus every
+    `add_loss` term of the layers).
+
+    `compile()` with no arguments gives Adam(1e-3), MAE loss and an MAE
+    metric (`mae`, `val_mae`), the MMSA selection criterion.
+
+    Example:
+
+    ```python
+    model = msakeras.models.MMIMModel(text_encoder=..., audio_dim=5,
+                                      vision_dim=20)
+    model.compile()
+    model.fit(train_dataset, validation_data=valid_dataset, epochs=10)
+    ```
+    """
+
+    def __setattr__(self, name, value):
+        # Torch: subclasses set layers before `Module.__init__` has run
+        # (inside `keras.Model.__init__`); plain attributes are fine there.
+        if keras.config.backend() == "torch" and not hasattr(
+                self, "_tracker"):
+            return object.__setattr__(self, name, value)
+        return super().__setattr__(name, value)
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None,
+                     training=True):
+        return super().compute_loss(
+            x=x, y=y, y_pred=self._sentiment(y_pred),
+            sample_weight=sample_weight, training=training)
+
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        return super().compute_metrics(
+            x, y, self._sentiment(y_pred), sample_weight=sample_weight)
+
+    def compile(self, optimizer="auto", loss="auto", metrics="auto",
+                **kwargs):
+        if optimizer == "auto":
+            optimizer = keras.optimizers.Adam(learning_rate=1e-3)
+        if loss == "auto":
+            loss = keras.losses.MeanAbsoluteError()
+        if metrics == "auto":
+            metrics = [keras.metrics.MeanAbsoluteError(name="mae")]
+        super().compile(optimizer=optimizer, loss=loss, metrics=metrics,
+                        **kwargs)
+
+    def compile_from_config(self, config):
+        # Keras skips re-compiling on load when `compile()` is overridden.
+        config = keras.saving.deserialize_keras_object(config)
+        self.compile(**config)
+        if self.built and self.optimizer is not None:
+            self.optimizer.build(self.trainable_variables)
+
+    @staticmethod
+    def _sentiment(y_pred):
+        if isinstance(y_pred, dict):
+            return y_pred["sentiment"]
+        return y_pred
+
+    @staticmethod
+    def serialize_sublayer(layer):
+        """Serialize a user-swappable sub-model (e.g. the text encoder)."""
+        return keras.layers.serialize(layer)
+
+    @staticmethod
+    def deserialize_sublayer(config):
+        if isinstance(config, dict):
+            return keras.layers.deserialize(config)
+        return config

@@ -1,0 +1,3 @@
+"""Test helpers shared by msakeras's own tests and by user extensions."""
+
+from msakeras.testing.test_case import TestCase
