@@ -80,26 +80,19 @@ class TestCase(parameterized.TestCase):
         self.run_serialization_test(layer)
 
         # Symbolic call.
-        symbolic = {
-            key: keras.Input(batch_shape=value.shape, dtype=value.dtype,
-                             name=key)
-            for key, value in input_data.items()
-        }
+        symbolic = keras.tree.map_structure(
+            lambda value: keras.Input(batch_shape=value.shape,
+                                      dtype=value.dtype),
+            input_data)
         layer_symbolic = cls(**init_kwargs)
         symbolic_output = layer_symbolic(**symbolic, **call_kwargs)
         if expected_output_shape is not None:
-            keras.tree.map_structure(
-                lambda tensor, shape: self.assertEqual(
-                    tuple(tensor.shape), tuple(shape)),
-                symbolic_output, expected_output_shape)
+            self._assert_shapes(symbolic_output, expected_output_shape)
 
         # Eager call, training and inference.
         output = layer(**input_data, **call_kwargs, training=True)
         if expected_output_shape is not None:
-            keras.tree.map_structure(
-                lambda tensor, shape: self.assertEqual(
-                    tuple(ops.shape(tensor)), tuple(shape)),
-                output, expected_output_shape)
+            self._assert_shapes(output, expected_output_shape)
         self.assertEqual(len(layer.losses), expected_num_losses)
         if expected_num_trainable_weights is not None:
             self.assertLen(layer.trainable_weights,
@@ -123,18 +116,30 @@ class TestCase(parameterized.TestCase):
             self._run_fit_step(cls, init_kwargs, input_data, call_kwargs)
         return layer
 
+    def _assert_shapes(self, output, expected):
+        """`expected`: a shape tuple, or a dict/list of them like `output`."""
+        if isinstance(expected, dict):
+            self.assertEqual(set(output), set(expected))
+            for key in expected:
+                self._assert_shapes(output[key], expected[key])
+        elif isinstance(expected, list):
+            self.assertLen(output, len(expected))
+            for tensor, shape in zip(output, expected):
+                self._assert_shapes(tensor, shape)
+        else:
+            self.assertEqual(tuple(output.shape), tuple(expected))
+
     def _run_fit_step(self, cls, init_kwargs, input_data, call_kwargs):
-        inputs = {
-            key: keras.Input(shape=value.shape[1:], dtype=value.dtype,
-                             name=key)
-            for key, value in input_data.items()
-        }
+        inputs = keras.tree.map_structure(
+            lambda value: keras.Input(shape=value.shape[1:],
+                                      dtype=value.dtype),
+            input_data)
         output = cls(**init_kwargs)(**inputs, **call_kwargs)
         first = keras.tree.flatten(output)[0]
         pooled = _MeanToScalar()(first)
         model = keras.Model(inputs, pooled)
         model.compile(optimizer="sgd", loss="mse")
-        batch = next(iter(input_data.values())).shape[0]
+        batch = keras.tree.flatten(input_data)[0].shape[0]
         history = model.fit(input_data, np.zeros((batch, 1), "float32"),
                             epochs=1, batch_size=batch, verbose=0)
         self.assertTrue(np.isfinite(history.history["loss"][0]))

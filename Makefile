@@ -1,0 +1,49 @@
+# msakeras: `make demo` trains MMIM end to end; `make test` runs the suite
+# once per installed Keras backend. Both create .venv when it is missing.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# The CPU build of torch must come in the same pip command as the project:
+# alone, a plain `torch` requirement resolves to a multi-GB CUDA build.
+TORCH_PIN ?= torch==2.13.0
+PYTEST_ARGS ?=
+LARGE_BACKENDS ?= tensorflow torch
+
+.PHONY: install demo test lint format clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --upgrade --quiet pip
+	$(BIN)/pip install --quiet "$(TORCH_PIN)" -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed
+
+demo: install
+	OMP_NUM_THREADS=1 KERAS_BACKEND=torch $(BIN)/python recipes/mmim.py
+
+lint: install
+	$(BIN)/ruff check msakeras tests recipes data_prep benchmarks
+	$(BIN)/ruff format --check msakeras tests recipes data_prep benchmarks
+
+format: install
+	$(BIN)/ruff check --fix msakeras tests recipes data_prep benchmarks
+	$(BIN)/ruff format msakeras tests recipes data_prep benchmarks
+
+# One pytest process per backend: Keras fixes its backend at first import.
+# `large` tests (fits, subprocesses, recipes, the bundled MiniLM) run on the
+# backends in LARGE_BACKENDS. Exit code 5 ("no tests collected") is a failure.
+test: install
+	@set -e; for backend in tensorflow torch jax; do \
+	  if [ $$backend = jax ] && ! $(BIN)/python -c "import jax" 2>/dev/null; \
+	  then echo "== jax not installed: skipped"; continue; fi; \
+	  large=""; case " $(LARGE_BACKENDS) " in *" $$backend "*) large="--run_large";; esac; \
+	  echo "== KERAS_BACKEND=$$backend pytest $$large"; \
+	  OMP_NUM_THREADS=1 KERAS_BACKEND=$$backend $(BIN)/python -m pytest -q \
+	    -p no:cacheprovider $$large $(PYTEST_ARGS) tests; \
+	done
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

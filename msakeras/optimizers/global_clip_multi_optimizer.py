@@ -1,0 +1,80 @@
+"""`MultiOptimizer` that clips one global norm over every group."""
+
+import keras
+from keras import ops
+
+
+def clip_by_global_norm_like_torch(gradients, max_norm):
+    """Scales gradients as `torch.nn.utils.clip_grad_norm_(params, max_norm)`.
+
+    One L2 norm over all gradients; when it exceeds `max_norm`, every
+    gradient is multiplied by `max_norm / (norm + 1e-6)`.
+
+    Returns:
+        `(clipped_gradients, global_norm)`.
+    """
+    squares = [
+        ops.sum(ops.square(ops.cast(gradient, "float32")))
+        for gradient in gradients
+        if gradient is not None
+    ]
+    global_norm = ops.sqrt(ops.sum(ops.stack(squares)))
+    scale = ops.minimum(1.0, max_norm / (global_norm + 1e-6))
+    clipped = [
+        None if gradient is None
+        else gradient * ops.cast(scale, gradient.dtype)
+        for gradient in gradients
+    ]
+    return clipped, global_norm
+
+
+@keras.saving.register_keras_serializable(package="msakeras")
+class GlobalClipMultiOptimizer(keras.optimizers.MultiOptimizer):
+    """`keras.optimizers.MultiOptimizer` with one global-norm clip.
+
+    Keras's `MultiOptimizer` hands each group to its own optimizer, and each
+    optimizer clips only its own group. The reference code of MMIM clips
+    with `torch.nn.utils.clip_grad_norm_(model.parameters(), clip)` — one
+    norm over every parameter, including groups that are not stepped in
+    that phase — and then steps one or more optimizers. This class
+    reproduces that: the joint norm is computed over all gradients it
+    receives, they are scaled as torch does, then dispatched per group.
+
+    Args:
+        optimizer_map: `keras.optimizers.OptimizerMap` (regex keys over
+            `variable.path`) or a callable, as `MultiOptimizer`.
+        global_clipnorm: float or `None`. Joint clipping norm over all
+            groups. Defaults to `None` (no joint clipping).
+        loss_scale_factor, name: as `MultiOptimizer`.
+
+    Example:
+
+    ```python
+    optimizer = GlobalClipMultiOptimizer(
+        keras.optimizers.OptimizerMap(
+            default_optimizer=CoupledL2Adam(1e-3, l2_decay=1e-4),
+            optimizer_map={".*/text_encoder/.*": CoupledL2Adam(5e-5)}),
+        global_clipnorm=5.0)
+    ```
+    """
+
+    def __init__(self, optimizer_map, global_clipnorm=None,
+                 loss_scale_factor=None, name=None):
+        super().__init__(optimizer_map, loss_scale_factor=loss_scale_factor,
+                         name=name)
+        if global_clipnorm is not None and global_clipnorm <= 0:
+            raise ValueError(
+                "`global_clipnorm` must be positive or None; received "
+                f"{global_clipnorm}."
+            )
+        self.joint_clipnorm = global_clipnorm
+
+    def apply(self, grads, trainable_variables=None):
+        if self.joint_clipnorm and len(grads):
+            grads, _ = clip_by_global_norm_like_torch(
+                list(grads), self.joint_clipnorm)
+        return super().apply(grads, trainable_variables)
+
+    def get_config(self):
+        return {**super().get_config(),
+                "global_clipnorm": self.joint_clipnorm}
