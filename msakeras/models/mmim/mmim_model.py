@@ -1,0 +1,429 @@
+"""`MMIMModel`: MultiModal InfoMax (Han et al., EMNLP 2021)."""
+
+import keras
+from keras import ops
+
+from msakeras.layers.encoders import masked_lstm_encoder
+from msakeras.layers.estimators import cpc_predictor
+from msakeras.layers.estimators import mmilb
+from msakeras.layers.fusion import mlp_fusion
+from msakeras.layers.state import batch_history_memory
+from msakeras import losses
+from msakeras.models import msa_model
+from msakeras.models.mmim import mmim_training
+from msakeras.optimizers import coupled_l2_adam
+from msakeras.optimizers import global_clip_multi_optimizer
+
+# Variable-path regexes of the three parameter groups (architecture §7.3).
+TEXT_ENCODER_PATTERN = ".*/text_encoder/.*"
+MMILB_PATTERN = ".*/mmilb_.*"
+
+
+@keras.saving.register_keras_serializable(package="msakeras")
+class MMIMModel(msa_model.MSAModel):
+    """MultiModal InfoMax: hierarchical MI maximisation for MSA.
+
+    Architecture (models.md §5, paper §3):
+
+    - text: BERT, last-layer `[CLS]` state `h_t` (no projection);
+      audio, vision: unidirectional sLSTM over right-padded frames, state at
+      the last valid frame, then a linear layer (`h_a`, `h_v`).
+    - fusion: `Z = tanh(W2 tanh(W1 Dropout([h_t; h_a; h_v])))` (width 128)
+      and `ŷ = W3 Z` (paper eq. 7).
+    - input-level MI: two `MMILB` critics q(h_v | h_t) and q(h_a | h_t),
+      the BA lower bound `lld + H` (eqs. 3–6). `lld` is the official code's
+      log-likelihood without the log-variance term (DECISION, models.md
+      §3.5; `full_gaussian_nll=True` gives the true Gaussian form). `H` is
+      the entropy of a two-component (positive / negative label) Gaussian
+      mixture over the projected modality vectors of the current batch and
+      the previous batch of the same epoch (`BatchHistoryMemory`), with full
+      covariances as the code (the paper writes a diagonal estimator).
+    - fusion-level MI: CPC, `L_N(Z, h_m)` for m ∈ {text, audio, vision}
+      (eqs. 10–11), log-sum-exp over predictions for a fixed representation
+      (the code's orientation, DECISION §3.4).
+
+    Objective of the main stage (eq. 12, official `solver.py`):
+    `L = MAE(ŷ, y) + α·L_CPC − β·(lld_tv + lld_ta) − β·(H_tv + H_ta)`,
+    where `H` joins the loss from the third batch of each epoch on (batch 0
+    has an empty memory, batch 1 computes but does not add it) and a class
+    with too few samples for a non-singular covariance is skipped and
+    counted (`entropy_skipped_classes`; GAP: the code has no guard).
+
+    **Two-stage training inside `model.fit`.** Each epoch first maximises
+    `lld` updating only the MMILB critics (stage 1, "learning q"), then
+    trains everything else on `L` (stage 2) while the critics stay fixed.
+    `MMIMModel.fit` attaches `MMIMTwoStageCallback`, which resets the
+    entropy memory and runs stage 1 over the training data at every epoch
+    start, so plain `model.fit(train, validation_data=valid, epochs=E)`
+    runs the published algorithm with the caller's callbacks seeing one
+    epoch each. `two_stage=False` trains stage 2 alone.
+    `compile()` with no optimizer builds the paper's optimizers: Adam with
+    coupled L2 decay (PyTorch semantics) for BERT and the rest, critics
+    frozen in stage 2 and alone in stage 1, one global-norm clip over all
+    parameters in both stages (`GlobalClipMultiOptimizer`).
+
+    Args:
+        text_encoder: `BertTextEncoder` (or a layer with the same call).
+        audio_dim: int. Audio feature width (MOSI 5, MOSEI 74, SIMS 33).
+        vision_dim: int. Vision feature width (MOSI 20, MOSEI 35, SIMS 709).
+        audio_hidden_dim: int. Audio LSTM width and output width (Table 3
+            "hidden dim"; GAP: read as both). Defaults to `32` (MOSI).
+        vision_hidden_dim: int. Vision LSTM/output width. Defaults to `32`.
+        fusion_dim: int. Width of `Z`. Defaults to `128`.
+        fusion_dropout: float. Dropout before the fusion MLP. Defaults to
+            `0.1`.
+        bidirectional: bool. Bidirectional sLSTMs (MMSA's variant).
+            Defaults to `False` (paper and official code).
+        cpc_weight: float. α, weight of `L_CPC`. Defaults to `0.3` (MOSI).
+        ba_weight: float. β, weight of the BA bound. Defaults to `0.1`.
+        cpc_layers: int. Layers of each CPC predictor. Defaults to `1`.
+        full_gaussian_nll: bool. True Gaussian log-likelihood in the BA
+            bound instead of the code form. Defaults to `False`.
+        memory_capacity: int. Rows of the per-epoch entropy memory: at
+            least the batch size (one batch of history, the paper's
+            setting). Defaults to `128`.
+        two_stage: bool. Run stage 1 at every epoch start in `fit`.
+            Defaults to `True`.
+        stage_one_fraction: float in (0, 1]. Share of the training batches
+            stage 1 sees (official: 1.0 MOSI, 0.5 MOSEI). Defaults to `1.0`.
+
+    Inputs: `text_token_ids`, `text_padding_mask` `(batch, tokens)`;
+    `audio` `(batch, frames, audio_dim)`, `audio_mask`; `vision`
+    `(batch, frames, vision_dim)`, `vision_mask` (masks 1 = valid, right
+    padded).
+
+    Outputs: `sentiment` `(batch, 1)`, `fused_embedding`,
+    `text_embedding`, `audio_embedding`, `vision_embedding`,
+    `cpc_text`, `cpc_audio`, `cpc_vision` (CPC predictions),
+    `lld_text_vision`, `lld_text_audio` `(batch,)`,
+    `entropy_projection_vision`, `entropy_projection_audio`.
+
+    Example:
+
+    ```python
+    backbone = msakeras.layers.load_bert_backbone()  # bundled MiniLM
+    model = msakeras.models.MMIMModel(
+        msakeras.layers.BertTextEncoder(backbone), audio_dim=5,
+        vision_dim=20)
+    model.compile()  # the paper's optimizers (MOSI settings)
+    model.fit(train, validation_data=valid, epochs=10)
+    ```
+
+    Reference:
+        Han, Chen, Poria, "Improving Multimodal Fusion with Hierarchical
+        Mutual Information Maximization for Multimodal Sentiment Analysis",
+        EMNLP 2021, https://arxiv.org/abs/2109.00412; code:
+        https://github.com/declare-lab/Multimodal-Infomax
+    """
+
+    def __init__(self, text_encoder, audio_dim, vision_dim,
+                 audio_hidden_dim=32, vision_hidden_dim=32, fusion_dim=128,
+                 fusion_dropout=0.1, bidirectional=False, cpc_weight=0.3,
+                 ba_weight=0.1, cpc_layers=1, full_gaussian_nll=False,
+                 memory_capacity=128, two_stage=True, stage_one_fraction=1.0,
+                 **kwargs):
+        if not 0.0 < stage_one_fraction <= 1.0:
+            raise ValueError(
+                "`stage_one_fraction` must be in (0, 1]; received "
+                f"{stage_one_fraction}.")
+        for argument, value in (("cpc_weight", cpc_weight),
+                                ("ba_weight", ba_weight)):
+            if value < 0:
+                raise ValueError(
+                    f"`{argument}` must be >= 0; received {value}.")
+        # === Layers ===
+        initializer = "glorot_normal"  # Xavier-normal, official init
+        self.text_encoder = text_encoder
+        self.audio_encoder = masked_lstm_encoder.MaskedLSTMEncoder(
+            audio_hidden_dim, audio_hidden_dim, bidirectional=bidirectional,
+            kernel_initializer=initializer, name="audio_encoder")
+        self.vision_encoder = masked_lstm_encoder.MaskedLSTMEncoder(
+            vision_hidden_dim, vision_hidden_dim, bidirectional=bidirectional,
+            kernel_initializer=initializer, name="vision_encoder")
+        self.fusion = mlp_fusion.MLPFusion(
+            fusion_dim, num_layers=2, activation="tanh",
+            dropout=fusion_dropout, kernel_initializer=initializer,
+            name="fusion")
+        self.sentiment_head = keras.layers.Dense(
+            1, kernel_initializer=initializer, name="sentiment_head")
+        self.mmilb_text_vision = mmilb.MMILB(
+            full_gaussian_nll=full_gaussian_nll,
+            kernel_initializer=initializer, name="mmilb_text_vision")
+        self.mmilb_text_audio = mmilb.MMILB(
+            full_gaussian_nll=full_gaussian_nll,
+            kernel_initializer=initializer, name="mmilb_text_audio")
+        self.memory_vision = batch_history_memory.BatchHistoryMemory(
+            memory_capacity, num_classes=2, name="entropy_memory_vision")
+        self.memory_audio = batch_history_memory.BatchHistoryMemory(
+            memory_capacity, num_classes=2, name="entropy_memory_audio")
+        self.cpc_predictors = {
+            modality: cpc_predictor.CPCPredictor(
+                width, num_layers=cpc_layers,
+                kernel_initializer=initializer, name=f"cpc_{modality}")
+            for modality, width in (
+                ("text", text_encoder.hidden_dim),
+                ("audio", audio_hidden_dim * (2 if bidirectional else 1)),
+                ("vision", vision_hidden_dim * (2 if bidirectional else 1)))
+        }
+
+        # === Functional model ===
+        inputs = mmim_inputs(audio_dim, vision_dim)
+        embeddings = self._embed(inputs)
+        fused = self.fusion([embeddings["text"], embeddings["audio"],
+                             embeddings["vision"]])
+        outputs = {
+            "sentiment": self.sentiment_head(fused),
+            "fused_embedding": fused,
+            **{f"{modality}_embedding": value
+               for modality, value in embeddings.items()},
+            **{f"cpc_{modality}": predictor(fused)
+               for modality, predictor in self.cpc_predictors.items()},
+        }
+        for modality, critic, memory in (
+                ("vision", self.mmilb_text_vision, self.memory_vision),
+                ("audio", self.mmilb_text_audio, self.memory_audio)):
+            bound = critic(embeddings["text"], embeddings[modality])
+            outputs[f"lld_text_{modality}"] = bound["log_likelihood"]
+            # The memory passes the projection through; being in the graph
+            # keeps its variables tracked, saved and in JAX's state.
+            outputs[f"entropy_projection_{modality}"] = memory(
+                bound["entropy_projection"])
+        super().__init__(inputs=inputs, outputs=outputs, **kwargs)
+
+        # === Config ===
+        self.audio_dim = audio_dim
+        self.vision_dim = vision_dim
+        self.audio_hidden_dim = audio_hidden_dim
+        self.vision_hidden_dim = vision_hidden_dim
+        self.fusion_dim = fusion_dim
+        self.fusion_dropout = fusion_dropout
+        self.bidirectional = bidirectional
+        self.cpc_weight = cpc_weight
+        self.ba_weight = ba_weight
+        self.cpc_layers = cpc_layers
+        self.full_gaussian_nll = full_gaussian_nll
+        self.memory_capacity = memory_capacity
+        self.two_stage = two_stage
+        self.stage_one_fraction = stage_one_fraction
+
+        # === Objectives ===
+        self.cpc_tracker = keras.metrics.Mean(name="cpc_loss")
+        self.lld_tracker = keras.metrics.Mean(name="lld")
+        self.entropy_tracker = keras.metrics.Mean(name="entropy")
+        self.skipped_tracker = keras.metrics.Sum(
+            name="entropy_skipped_classes")
+
+    def _embed(self, inputs):
+        text = self.text_encoder(inputs["text_token_ids"],
+                                 inputs["text_padding_mask"])["cls"]
+        return {
+            "text": text,
+            "audio": self.audio_encoder(inputs["audio"],
+                                        mask=inputs["audio_mask"]),
+            "vision": self.vision_encoder(inputs["vision"],
+                                          mask=inputs["vision_mask"]),
+        }
+
+    # --- objectives --------------------------------------------------------
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None,
+                     training=True):
+        loss = super().compute_loss(x=x, y=y, y_pred=y_pred,
+                                    sample_weight=sample_weight,
+                                    training=training)
+        cpc = sum(
+            ops.mean(losses.info_nce(y_pred[f"{modality}_embedding"],
+                                       y_pred[f"cpc_{modality}"]))
+            for modality in ("text", "audio", "vision"))
+        lld = (ops.mean(y_pred["lld_text_vision"])
+               + ops.mean(y_pred["lld_text_audio"]))
+        self.cpc_tracker.update_state(cpc)
+        self.lld_tracker.update_state(lld)
+        loss = loss + self.cpc_weight * cpc - self.ba_weight * lld
+        if training and y is not None:
+            entropy = self._entropy_and_update_memory(y, y_pred)
+            loss = loss - self.ba_weight * entropy
+        return loss
+
+    def _entropy_and_update_memory(self, y, y_pred):
+        """`H_tv + H_ta` as added to the loss; writes this batch to memory.
+
+        Classes follow the multimodal label: positive `y > 0`, negative
+        `y < 0`; zero-labelled samples join neither (official code).
+        """
+        labels = ops.reshape(ops.cast(y, "float32"), (-1,))
+        class_weights = ops.stack(
+            [ops.cast(labels > 0, "float32"), ops.cast(labels < 0, "float32")],
+            axis=-1)
+        total = 0.0
+        for modality, memory in (("vision", self.memory_vision),
+                                 ("audio", self.memory_audio)):
+            current = ops.cast(y_pred[f"entropy_projection_{modality}"],
+                               "float32")
+            stored_vectors, stored_weights = memory.read()
+            vectors = ops.concatenate([stored_vectors, current], axis=0)
+            weights = ops.concatenate([stored_weights, class_weights], axis=0)
+            width = current.shape[-1]
+            entropies, valid = (
+                losses.class_conditional_gaussian_entropy(
+                    vectors, weights, min_samples=width + 1))
+            # 0.5 · Σ_c ½ logdet Σ_c = ¼ (logdet Σ_pos + logdet Σ_neg).
+            entropy = 0.5 * ops.sum(entropies)
+            # Batches 0 and 1 of an epoch do not add H (official loop).
+            counter = memory.batch_counter
+            included = ops.cast(counter >= 2, "float32")
+            computed = ops.cast(counter >= 1, "float32")
+            self.entropy_tracker.update_state(entropy, sample_weight=computed)
+            self.skipped_tracker.update_state(
+                computed * ops.sum(1.0 - ops.cast(valid, "float32")))
+            total = total + included * entropy
+            memory.write(current, class_weights)
+            memory.increment()
+        return total
+
+    def reset_entropy_memory(self):
+        """Empties the per-epoch history memories (each epoch start)."""
+        self.memory_vision.reset()
+        self.memory_audio.reset()
+
+    # --- two-stage training ------------------------------------------------
+    def mi_stage_model(self):
+        """A `keras.Model` over the same layers whose output is the stage-1
+        objective: the per-sample `lld_tv + lld_ta` (maximised)."""
+        inputs = mmim_inputs(self.audio_dim, self.vision_dim)
+        embeddings = self._embed(inputs)
+        bounds = [
+            self.mmilb_text_vision(embeddings["text"],
+                                   embeddings["vision"])["log_likelihood"],
+            self.mmilb_text_audio(embeddings["text"],
+                                  embeddings["audio"])["log_likelihood"],
+        ]
+        return keras.Model(inputs, keras.layers.Add(name="lld_sum")(bounds),
+                           name=f"{self.name}_mi_stage")
+
+    def make_optimizers(self, learning_rate=1e-3, text_learning_rate=5e-5,
+                        mi_learning_rate=5e-3, l2_decay=1e-4,
+                        global_clipnorm=5.0):
+        """The official optimizers: `(main_optimizer, stage_one_optimizer)`.
+
+        Main (stage 2): BERT at `text_learning_rate`, everything else but
+        the critics at `learning_rate`, critics frozen (`SGD(0)`).
+        Stage 1: critics at `mi_learning_rate`, everything else frozen.
+        All groups use `CoupledL2Adam(l2_decay)` (PyTorch `Adam` with
+        `weight_decay`), and each stage clips one global norm over all
+        parameters, as `clip_grad_norm_(model.parameters(), clip)`.
+        Defaults: paper Table 3, MOSI.
+        """
+        main = global_clip_multi_optimizer.GlobalClipMultiOptimizer(
+            keras.optimizers.OptimizerMap(
+                default_optimizer=coupled_l2_adam.CoupledL2Adam(
+                    learning_rate, l2_decay=l2_decay),
+                optimizer_map={
+                    TEXT_ENCODER_PATTERN: coupled_l2_adam.CoupledL2Adam(
+                        text_learning_rate, l2_decay=l2_decay),
+                    MMILB_PATTERN: keras.optimizers.SGD(0.0),
+                }),
+            global_clipnorm=global_clipnorm, name="main_optimizer")
+        stage_one = global_clip_multi_optimizer.GlobalClipMultiOptimizer(
+            keras.optimizers.OptimizerMap(
+                default_optimizer=keras.optimizers.SGD(0.0),
+                optimizer_map={
+                    MMILB_PATTERN: coupled_l2_adam.CoupledL2Adam(
+                        mi_learning_rate, l2_decay=l2_decay),
+                }),
+            global_clipnorm=global_clipnorm, name="mi_stage_optimizer")
+        return main, stage_one
+
+    def compile(self, optimizer="auto", loss="auto", metrics="auto",
+                stage_one_optimizer="auto", **kwargs):
+        """As `MSAModel.compile`; `"auto"` optimizers from `make_optimizers`.
+
+        Args:
+            stage_one_optimizer: optimizer for stage 1 (only the critics'
+                variables should move), or `"auto"`.
+        """
+        if optimizer == "auto" or stage_one_optimizer == "auto":
+            main, stage_one = self.make_optimizers()
+            optimizer = main if optimizer == "auto" else optimizer
+            if stage_one_optimizer == "auto":
+                stage_one_optimizer = stage_one
+        # Held outside Keras's tracking: the stage-1 optimizer belongs to the
+        # stage-1 view, not to this model's saved state.
+        self._stage_one_state().optimizer = stage_one_optimizer
+        self._stage_one_state().model = None
+        super().compile(optimizer=optimizer, loss=loss, metrics=metrics,
+                        **kwargs)
+
+    def _stage_one_state(self):
+        state = self.__dict__.get("_mi_stage")
+        if state is None:
+            state = mmim_training.StageOneState()
+            # `object.__setattr__`: a plain holder Keras does not track.
+            object.__setattr__(self, "_mi_stage", state)
+        return state
+
+    def stage_one(self):
+        """The compiled stage-1 model (built on first use)."""
+        state = self._stage_one_state()
+        if state.model is None:
+            if state.optimizer is None:
+                _, state.optimizer = self.make_optimizers()
+            state.model = self.mi_stage_model()
+            state.model.compile(optimizer=state.optimizer,
+                                loss=mmim_training.MaximizeOutput())
+        return state.model
+
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, callbacks=None,
+            **kwargs):
+        """`keras.Model.fit` running both MMIM stages in every epoch."""
+        callbacks = list(callbacks or [])
+        callbacks.insert(0, mmim_training.MMIMTwoStageCallback(
+            self, x, y, batch_size=batch_size,
+            stage_one_fraction=self.stage_one_fraction,
+            run_stage_one=self.two_stage))
+        return super().fit(x, y, batch_size=batch_size, epochs=epochs,
+                           callbacks=callbacks, **kwargs)
+
+    # --- serialization -----------------------------------------------------
+    def get_config(self):
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "text_encoder": keras.layers.serialize(self.text_encoder),
+            "audio_dim": self.audio_dim,
+            "vision_dim": self.vision_dim,
+            "audio_hidden_dim": self.audio_hidden_dim,
+            "vision_hidden_dim": self.vision_hidden_dim,
+            "fusion_dim": self.fusion_dim,
+            "fusion_dropout": self.fusion_dropout,
+            "bidirectional": self.bidirectional,
+            "cpc_weight": self.cpc_weight,
+            "ba_weight": self.ba_weight,
+            "cpc_layers": self.cpc_layers,
+            "full_gaussian_nll": self.full_gaussian_nll,
+            "memory_capacity": self.memory_capacity,
+            "two_stage": self.two_stage,
+            "stage_one_fraction": self.stage_one_fraction,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["text_encoder"] = keras.layers.deserialize(
+            config["text_encoder"])
+        return cls(**config)
+
+
+def mmim_inputs(audio_dim, vision_dim):
+    """The named `keras.Input`s of MMIM (any sequence lengths)."""
+    return {
+        "text_token_ids": keras.Input((None,), dtype="int32",
+                                      name="text_token_ids"),
+        "text_padding_mask": keras.Input((None,), dtype="int32",
+                                         name="text_padding_mask"),
+        "audio": keras.Input((None, audio_dim), name="audio"),
+        "audio_mask": keras.Input((None,), dtype="int32", name="audio_mask"),
+        "vision": keras.Input((None, vision_dim), name="vision"),
+        "vision_mask": keras.Input((None,), dtype="int32",
+                                   name="vision_mask"),
+    }
+

@@ -1,0 +1,97 @@
+"""MMIM's two-stage epoch inside `model.fit` (official `solver.py`)."""
+
+import math
+import warnings
+
+import keras
+from keras import ops
+
+
+@keras.saving.register_keras_serializable(package="msakeras")
+class MaximizeOutput(keras.losses.Loss):
+    """Loss `−y_pred`: maximises a model output (labels are ignored).
+
+    Stage 1 of MMIM maximises the BA bound's log-likelihood
+    `lld_tv + lld_ta` (paper §3.4 "Stage 1", code `stage=0`); the stage-1
+    model outputs it per sample and is compiled with this loss.
+    """
+
+    def __init__(self, reduction="sum_over_batch_size",
+                 name="maximize_output", dtype=None):
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
+
+    def call(self, y_true, y_pred):
+        return -ops.reshape(y_pred, (ops.shape(y_pred)[0], -1))[:, 0]
+
+
+class StageOneState:
+    """The stage-1 view of an `MMIMModel` and its optimizer (untracked)."""
+
+    def __init__(self):
+        self.model = None
+        self.optimizer = None
+
+
+class MMIMTwoStageCallback(keras.callbacks.Callback):
+    """Runs MMIM's stage 1 and resets the entropy memory at epoch start.
+
+    `MMIMModel.fit` attaches this callback itself (first in the list), so
+    user code calls plain `fit`. At the start of every epoch it
+
+    1. empties the per-epoch history memories of the entropy estimate
+       (models.md §3.5: the memory is reset every epoch, batch 0 computes no
+       `H`, batch 1 computes but does not add it);
+    2. when `run_stage_one`, fits the model's stage-1 view for one pass over
+       the first `stage_one_fraction` of the training batches: the loss is
+       `−(lld_tv + lld_ta)`, gradients flow through everything, one global
+       norm is clipped over all of them, and only the MMILB critics step.
+
+    The stage-1 loss of the epoch is added to the logs as `mi_stage_loss`
+    (visible to `CSVLogger` and callbacks after this one).
+
+    Args:
+        mmim_model: the `MMIMModel` being fitted.
+        x, y, batch_size: the training data as passed to `fit`.
+        stage_one_fraction: float in (0, 1]. Share of batches in stage 1
+            (official: all for MOSI, the first half for MOSEI).
+        run_stage_one: bool. `False` only resets the memory (stage 2 alone).
+    """
+
+    def __init__(self, mmim_model, x, y=None, batch_size=None,
+                 stage_one_fraction=1.0, run_stage_one=True):
+        super().__init__()
+        self.mmim_model = mmim_model
+        self.x = x
+        self.y = y
+        self.batch_size = batch_size
+        self.stage_one_fraction = stage_one_fraction
+        self.run_stage_one = run_stage_one
+        self.last_stage_one_loss = None
+
+    def _stage_one_steps(self):
+        if self.stage_one_fraction >= 1.0:
+            return None
+        if isinstance(self.x, keras.utils.PyDataset):
+            num_batches = len(self.x)
+        else:
+            first = keras.tree.flatten(self.x)[0]
+            num_batches = math.ceil(len(first) / (self.batch_size or 32))
+        return max(1, math.ceil(num_batches * self.stage_one_fraction))
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.mmim_model.reset_entropy_memory()
+        if not self.run_stage_one:
+            return
+        stage_model = self.mmim_model.stage_one()
+        with warnings.catch_warnings():
+            # The entropy projection is not part of the stage-1 objective
+            # (official: `entropy_prj` is never trained).
+            warnings.filterwarnings("ignore", "Gradients do not exist")
+            history = stage_model.fit(
+                self.x, self.y, batch_size=self.batch_size, epochs=1,
+                steps_per_epoch=self._stage_one_steps(), verbose=0)
+        self.last_stage_one_loss = float(history.history["loss"][-1])
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None and self.last_stage_one_loss is not None:
+            logs["mi_stage_loss"] = self.last_stage_one_loss
