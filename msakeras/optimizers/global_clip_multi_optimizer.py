@@ -4,15 +4,30 @@ import keras
 from keras import ops
 
 
+def densify(gradient):
+    """A dense tensor for a sparse (`indices`/`values`) gradient."""
+    if gradient is not None and hasattr(gradient, "indices") and hasattr(
+            gradient, "dense_shape"):
+        return ops.scatter(ops.expand_dims(gradient.indices, -1),
+                           gradient.values, gradient.dense_shape)
+    return gradient
+
+
 def clip_by_global_norm_like_torch(gradients, max_norm):
     """Scales gradients as `torch.nn.utils.clip_grad_norm_(params, max_norm)`.
 
     One L2 norm over all gradients; when it exceeds `max_norm`, every
     gradient is multiplied by `max_norm / (norm + 1e-6)`.
 
+    Sparse gradients (TensorFlow's `IndexedSlices` of embedding lookups,
+    whose rows repeat when a token repeats) are summed into dense tensors
+    first, as PyTorch's dense embedding gradients are; summing the squares
+    of unaggregated rows would misjudge the norm.
+
     Returns:
         `(clipped_gradients, global_norm)`.
     """
+    gradients = [densify(gradient) for gradient in gradients]
     squares = [
         ops.sum(ops.square(ops.cast(gradient, "float32")))
         for gradient in gradients

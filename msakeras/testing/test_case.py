@@ -39,6 +39,10 @@ class TestCase(parameterized.TestCase):
     # --- numbers -----------------------------------------------------------
     def assertAllClose(self, actual, desired, atol=1e-6, rtol=1e-6,
                        msg=None):
+        # A nested list of numbers compared with one tensor is one array.
+        if isinstance(desired, (list, tuple)) and not isinstance(
+                actual, (list, tuple)):
+            desired = np.asarray(desired)
         actual, desired = _to_numpy(actual), _to_numpy(desired)
         keras.tree.map_structure(
             lambda a, d: np.testing.assert_allclose(

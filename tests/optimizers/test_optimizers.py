@@ -84,3 +84,19 @@ class GlobalClipMultiOptimizerTest(TestCase):
         self.assertEqual(revived.joint_clipnorm, 2.0)
         with self.assertRaisesRegex(ValueError, "global_clipnorm"):
             self._optimizer(clip=-1.0)
+
+
+class DensifyTest(TestCase):
+    def test_repeated_sparse_rows_are_summed_before_the_norm(self):
+        # Two updates of row 0: dense gradient [[2, 2], [0, 0], [0, 0]].
+        class Sparse:
+            indices = np.array([0, 0], "int32")
+            values = np.ones((2, 2), "float32")
+            dense_shape = (3, 2)
+
+        from msakeras.optimizers import global_clip_multi_optimizer as module
+
+        dense = module.densify(Sparse())
+        self.assertAllClose(dense, [[2.0, 2.0], [0.0, 0.0], [0.0, 0.0]])
+        _, norm = optimizers.clip_by_global_norm_like_torch([Sparse()], 1.0)
+        self.assertAllClose(norm, np.sqrt(8.0), atol=1e-6)

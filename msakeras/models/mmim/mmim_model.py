@@ -14,9 +14,11 @@ from msakeras.models.mmim import mmim_training
 from msakeras.optimizers import coupled_l2_adam
 from msakeras.optimizers import global_clip_multi_optimizer
 
-# Variable-path regexes of the three parameter groups (architecture §7.3).
-TEXT_ENCODER_PATTERN = ".*/text_encoder/.*"
-MMILB_PATTERN = ".*/mmilb_.*"
+# Variable-path regexes of the three parameter groups (architecture §7.3),
+# full-matched against `variable.path`, which may or may not start with the
+# model name depending on how the layer was reached.
+TEXT_ENCODER_PATTERN = "(.*/)?text_encoder/.*"
+MMILB_PATTERN = "(.*/)?mmilb_.*"
 
 
 @keras.saving.register_keras_serializable(package="msakeras")

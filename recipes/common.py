@@ -1,0 +1,368 @@
+"""Glue shared by every recipe: flags, data, text encoder, callbacks, results.
+
+Recipes define no layer, loss or model; everything they build comes from
+`msakeras`. This module owns what every recipe does the same way: the
+command line, the embedded synthetic default, Keras callbacks (progress bar,
+EarlyStopping, ModelCheckpoint, CSVLogger, TensorBoard, BackupAndRestore),
+reloading the selected checkpoint, scoring the test split once, and the
+per-seed / summary records.
+"""
+
+import argparse
+import hashlib
+import importlib.metadata
+import json
+import os
+import platform
+import shutil
+import time
+
+import keras
+import numpy as np
+
+import msakeras
+
+DEFAULT_SEEDS = [1111, 1112, 1113, 1114, 1115]
+DATASETS = ("mosi", "mosei", "sims")
+BUNDLED_VOCABULARY = "bert_base_uncased"
+
+
+# --- command line ----------------------------------------------------------
+def base_parser(model_name, description):
+    """The flags every recipe shares (README and architecture §11)."""
+    parser = argparse.ArgumentParser(
+        prog=f"recipes/{model_name}.py", description=description,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument(
+        "--data", default=None,
+        help="standard HDF5 file (data_prep/ converts the releases); "
+             "default: the embedded synthetic set, made on first use")
+    parser.add_argument(
+        "--dataset", choices=DATASETS, default=None,
+        help="hyperparameters and metric protocol; must agree with the "
+             "file (default: the file's, else mosi)")
+    parser.add_argument(
+        "--text-backbone", default=None,
+        help="keras-hub preset name or local Hugging Face BERT folder "
+             "(default: the bundled MiniLM, offline)")
+    parser.add_argument("--epochs", type=int, default=None,
+                        help="maximum epochs (default: the paper's with "
+                             "--data, a short run on the embedded data)")
+    parser.add_argument("--batch-size", type=int, default=None,
+                        help="default: the paper's for the dataset")
+    parser.add_argument("--seeds", type=int, nargs="+", default=None,
+                        help="default: 1111-1115 with --data, 1111 without")
+    parser.add_argument("--patience", type=int, default=None,
+                        help="early-stopping patience on val_mae")
+    parser.add_argument("--output-dir", default=None,
+                        help="default: saved_models/<model>_<dataset>/runs")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue a killed run; finished seeds are "
+                             "skipped")
+    parser.add_argument("--mixed-precision", action="store_true",
+                        help="mixed_float16 on GPU, mixed_bfloat16 on CPU")
+    parser.add_argument("--max-train-samples", type=int, default=None,
+                        help="train on the first N training samples only")
+    parser.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2),
+                        help="Keras progress output (0 silent, 1 bar, "
+                             "2 one line per epoch)")
+    return parser
+
+
+def finish_args(args, model_name, hyperparameters, embedded_defaults):
+    """Resolves the data file, dataset, seeds, epochs and output folder."""
+    if args.data is None:
+        dataset = args.dataset or "mosi"
+        args.data = msakeras.data.ensure_synthetic_dataset(dataset)
+        args.embedded = True
+    else:
+        if not os.path.isfile(args.data):
+            raise SystemExit(f"--data {args.data!r}: no such file.")
+        args.embedded = False
+    attributes = msakeras.data.read_attributes(args.data)
+    file_dataset = msakeras.data.schema.base_dataset_name(
+        attributes["dataset"])
+    if args.dataset is not None and args.dataset != file_dataset:
+        raise SystemExit(
+            f"--dataset {args.dataset} disagrees with {args.data!r}, whose "
+            f"`dataset` attribute is {attributes['dataset']!r}.")
+    args.dataset = file_dataset
+    args.attributes = attributes
+    settings = dict(hyperparameters[args.dataset])
+    if args.embedded:
+        settings.update(embedded_defaults)
+    if args.batch_size is not None:
+        settings["batch_size"] = args.batch_size
+    if args.epochs is not None:
+        settings["epochs"] = args.epochs
+    if args.patience is not None:
+        settings["patience"] = args.patience
+    args.hyperparameters = settings
+    if args.seeds is None:
+        args.seeds = [DEFAULT_SEEDS[0]] if args.embedded else DEFAULT_SEEDS
+    if args.output_dir is None:
+        args.output_dir = os.path.join(
+            "saved_models", f"{model_name}_{args.dataset}", "runs")
+    args.model_name = model_name
+    return args
+
+
+# --- building blocks -------------------------------------------------------
+def set_precision(args):
+    if args.mixed_precision:
+        on_gpu = bool(keras.config.backend() != "numpy" and _has_gpu())
+        keras.mixed_precision.set_global_policy(
+            "mixed_float16" if on_gpu else "mixed_bfloat16")
+
+
+def _has_gpu():
+    backend = keras.config.backend()
+    if backend == "torch":
+        import torch
+
+        return torch.cuda.is_available()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        return bool(tf.config.list_physical_devices("GPU"))
+    if backend == "jax":
+        import jax
+
+        return any(device.platform == "gpu" for device in jax.devices())
+    return False
+
+
+def make_text_encoder(args, fine_tune=True):
+    """`BertTextEncoder` over `--text-backbone` (default: bundled MiniLM)."""
+    backbone = msakeras.layers.load_bert_backbone(args.text_backbone)
+    vocabulary = args.attributes.get("text_vocabulary")
+    if vocabulary == BUNDLED_VOCABULARY and backbone.vocabulary_size != 30522:
+        raise SystemExit(
+            f"{args.data!r} is tokenised with the bert-base-uncased "
+            "vocabulary (30522 tokens); the text backbone has "
+            f"{backbone.vocabulary_size}. Pass a matching --text-backbone.")
+    return msakeras.layers.BertTextEncoder(backbone, fine_tune=fine_tune,
+                                           name="text_encoder")
+
+
+def make_datasets(args, model, seed):
+    """Train / valid / test `FeatureSequence`s feeding the model's inputs."""
+    input_keys = [tensor.name for tensor in model.inputs]
+    batch_size = args.hyperparameters["batch_size"]
+
+    def split(name, shuffle, max_samples=None):
+        return msakeras.data.FeatureSequence(
+            args.data, name, batch_size=batch_size, input_keys=input_keys,
+            shuffle=shuffle, seed=seed, max_samples=max_samples)
+
+    return (split("train", True, args.max_train_samples),
+            split("valid", False), split("test", False))
+
+
+def run_directory(args, seed):
+    """`<output-dir>/seed_<seed>`; refuses to reuse one without --resume."""
+    directory = os.path.join(args.output_dir, f"seed_{seed}")
+    if os.path.isdir(directory) and os.listdir(directory) and not args.resume:
+        raise SystemExit(
+            f"{directory} already holds a run; pass --resume to continue it "
+            "or choose another --output-dir.")
+    os.makedirs(directory, exist_ok=True)
+    return directory
+
+
+def finished_scores(directory):
+    """The recorded test scores of a finished seed, or None."""
+    path = os.path.join(directory, "run.json")
+    if not os.path.isfile(path):
+        return None
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle).get("test")
+
+
+def callbacks(args, directory):
+    """The standard Keras callbacks of a recipe run."""
+    patience = args.hyperparameters.get("patience", 10)
+    return [
+        keras.callbacks.BackupAndRestore(
+            os.path.join(directory, "backup"), delete_checkpoint=True),
+        keras.callbacks.ModelCheckpoint(
+            os.path.join(directory, "model.keras"), monitor="val_mae",
+            mode="min", save_best_only=True),
+        keras.callbacks.EarlyStopping(monitor="val_mae", mode="min",
+                                      patience=patience),
+        keras.callbacks.CSVLogger(os.path.join(directory, "history.csv"),
+                                  append=args.resume),
+        keras.callbacks.TensorBoard(os.path.join(directory, "tensorboard"),
+                                    write_graph=False),
+    ]
+
+
+def evaluate_checkpoint(args, directory, test):
+    """Reloads the selected `model.keras` and scores the test split once."""
+    model = keras.models.load_model(os.path.join(directory, "model.keras"))
+    predictions = model.predict(test, verbose=0)["sentiment"].reshape(-1)
+    labels = msakeras.data.load_split(args.data, "test",
+                                      keys=["label"])["label"]
+    return msakeras.metrics.sentiment_scores(predictions, labels,
+                                             args.dataset)
+
+
+def ridge_baselines(args):
+    """Single-modality (and all-feature) NumPy ridge baselines."""
+    train = msakeras.data.load_split(args.data, "train")
+    test = msakeras.data.load_split(args.data, "test")
+    return msakeras.metrics.single_modality_ridge_baselines(
+        train, test, args.dataset, alpha="auto")
+
+
+# --- records ---------------------------------------------------------------
+def versions():
+    names = ["keras", "keras-hub", "tensorflow", "torch", "jax", "numpy",
+             "h5py", "msakeras"]
+    found = {}
+    for name in names:
+        try:
+            found[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return found
+
+
+def file_sha256(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def write_run_record(args, directory, seed, history, scores, baselines,
+                     wall_seconds, steps_per_second):
+    record = {
+        "model": args.model_name,
+        "seed": seed,
+        "backend": keras.config.backend(),
+        "dtype_policy": keras.config.dtype_policy().name,
+        "platform": platform.platform(),
+        "versions": versions(),
+        "data": {"path": os.path.abspath(args.data),
+                 "sha256": file_sha256(args.data),
+                 "dataset": args.attributes.get("dataset")},
+        "arguments": {key: value for key, value in vars(args).items()
+                      if key not in ("attributes", "hyperparameters")},
+        "hyperparameters": args.hyperparameters,
+        "selection": "min val_mae (validation only); test read once after "
+                     "reloading the selected checkpoint",
+        "epochs_run": len(history.get("loss", [])) if history else None,
+        "wall_seconds": round(wall_seconds, 1),
+        "train_steps_per_second": steps_per_second,
+        "test": scores,
+        "ridge_baselines": baselines,
+    }
+    temporary = os.path.join(directory, "run.json.tmp")
+    with open(temporary, "w", encoding="utf-8") as handle:
+        json.dump(record, handle, indent=2, default=_json_default)
+    os.replace(temporary, os.path.join(directory, "run.json"))
+
+
+def _json_default(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    return str(value)
+
+
+def plot_curves(directory):
+    """`curves.png`: training and validation curves from `history.csv`."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    path = os.path.join(directory, "history.csv")
+    if not os.path.isfile(path):
+        return
+    history = pd.read_csv(path)
+    if history.empty:
+        return
+    names = [name for name in history.columns
+             if name != "epoch" and not name.startswith("val_")
+             and name != "learning_rate"]
+    figure, axes = plt.subplots(1, len(names), squeeze=False,
+                                figsize=(3.2 * len(names), 3))
+    for axis, name in zip(axes[0], names):
+        axis.plot(history["epoch"] + 1, history[name], label="train")
+        if f"val_{name}" in history:
+            axis.plot(history["epoch"] + 1, history[f"val_{name}"],
+                      label="valid")
+        axis.set_title(name)
+        axis.set_xlabel("epoch")
+        axis.legend()
+    figure.tight_layout()
+    figure.savefig(os.path.join(directory, "curves.png"), dpi=80)
+    plt.close(figure)
+
+
+def write_results(args, scores_by_seed, baselines):
+    """Prints and writes `summary.csv`/`summary.md` (mean ± std over seeds)."""
+    seeds = sorted(scores_by_seed)
+    table = msakeras.metrics.summarize_seeds(
+        [scores_by_seed[seed] for seed in seeds], seeds=seeds)
+    msakeras.metrics.write_summary(table, args.output_dir)
+    print(f"\n{args.model_name} on {args.data} ({args.dataset}), backend "
+          f"{keras.config.backend()}: test scores of the selected "
+          "checkpoints")
+    print(msakeras.metrics.to_markdown(table))
+    if baselines:
+        import pandas as pd
+
+        rows = {f"ridge_{name}": values for name, values in baselines.items()}
+        rows[f"{args.model_name} (mean)"] = table.loc["mean"].to_dict()
+        print("\nSingle-modality ridge baselines on the same test split:")
+        print(msakeras.metrics.to_markdown(pd.DataFrame(rows).T))
+    return table
+
+
+def train_seeds(args, build_model, fit_kwargs=None):
+    """Trains every seed: build, compile, fit, reload best, test once.
+
+    Args:
+        build_model: callable `(args) -> compiled msakeras model`.
+        fit_kwargs: extra `fit` arguments.
+
+    Returns:
+        `{seed: test scores}` and the ridge baselines.
+    """
+    print(f"backend: {keras.config.backend()}   data: {args.data} "
+          f"({args.attributes.get('dataset')})   seeds: {args.seeds}")
+    baselines = ridge_baselines(args)
+    scores_by_seed = {}
+    for seed in args.seeds:
+        directory = run_directory(args, seed)
+        done = finished_scores(directory) if args.resume else None
+        if done is not None:
+            print(f"seed {seed}: finished earlier, skipped (--resume)")
+            scores_by_seed[seed] = done
+            continue
+        keras.utils.set_random_seed(seed)
+        model = build_model(args)
+        train, valid, test = make_datasets(args, model, seed)
+        start = time.time()
+        history = model.fit(
+            train, validation_data=valid,
+            epochs=args.hyperparameters["epochs"],
+            callbacks=callbacks(args, directory), verbose=args.verbose,
+            **(fit_kwargs or {}))
+        wall = time.time() - start
+        epochs_run = max(1, len(history.history.get("loss", [])))
+        steps_per_second = round(epochs_run * len(train) / wall, 3)
+        scores = evaluate_checkpoint(args, directory, test)
+        scores_by_seed[seed] = scores
+        write_run_record(args, directory, seed, history.history, scores,
+                         baselines, wall, steps_per_second)
+        plot_curves(directory)
+        shutil.rmtree(os.path.join(directory, "backup"), ignore_errors=True)
+        print(f"seed {seed}: {epochs_run} epochs in {wall:.0f} s; test "
+              + ", ".join(f"{key} {value:.4f}"
+                          for key, value in scores.items()))
+    return scores_by_seed, baselines
