@@ -32,25 +32,30 @@ HYPERPARAMETERS = {
         "mi_learning_rate": 5e-3, "cpc_weight": 0.3, "ba_weight": 0.1,
         "audio_hidden_dim": 32, "vision_hidden_dim": 32, "fusion_dim": 128,
         "bidirectional": False, "global_clipnorm": 5.0, "l2_decay": 1e-4,
-        "stage_one_fraction": 1.0, "epochs": 40, "patience": 10,
+        "stage_one_fraction": 1.0, "stage_one_gradients": "all",
+        "epochs": 40, "patience": 10,
     },
     "mosei": {
         "batch_size": 64, "learning_rate": 5e-4, "text_learning_rate": 5e-5,
         "mi_learning_rate": 1e-3, "cpc_weight": 0.1, "ba_weight": 0.05,
         "audio_hidden_dim": 16, "vision_hidden_dim": 64, "fusion_dim": 128,
         "bidirectional": False, "global_clipnorm": 5.0, "l2_decay": 1e-4,
-        "stage_one_fraction": 0.5, "epochs": 40, "patience": 10,
+        "stage_one_fraction": 0.5, "stage_one_gradients": "all",
+        "epochs": 40, "patience": 10,
     },
     "sims": {
         "batch_size": 32, "learning_rate": 1e-3, "text_learning_rate": 5e-5,
         "mi_learning_rate": 1e-3, "cpc_weight": 0.1, "ba_weight": 0.1,
         "audio_hidden_dim": 16, "vision_hidden_dim": 16, "fusion_dim": 128,
         "bidirectional": True, "global_clipnorm": 1.0, "l2_decay": 1e-4,
-        "stage_one_fraction": 1.0, "epochs": 40, "patience": 8,
+        "stage_one_fraction": 1.0, "stage_one_gradients": "all",
+        "epochs": 40, "patience": 8,
     },
 }
-# The no-argument run: a few epochs on the embedded data, minutes on CPU.
-EMBEDDED_DEFAULTS = {"epochs": 6, "patience": 3}
+# The no-argument run: a few epochs on the embedded data, minutes on CPU;
+# stage 1 skips the (discarded) encoder gradients, see MMIMModel.
+EMBEDDED_DEFAULTS = {"epochs": 6, "patience": 3,
+                     "stage_one_gradients": "critics"}
 
 
 def parse_args(argv=None):
@@ -78,6 +83,7 @@ def build_model(args):
         memory_capacity=settings["batch_size"],
         two_stage=args.stage_one == "on",
         stage_one_fraction=settings["stage_one_fraction"],
+        stage_one_gradients=settings["stage_one_gradients"],
         name="mmim")
     main, stage_one = model.make_optimizers(
         learning_rate=settings["learning_rate"],

@@ -85,10 +85,30 @@ class GlobalClipMultiOptimizer(keras.optimizers.MultiOptimizer):
         self.joint_clipnorm = global_clipnorm
 
     def apply(self, grads, trainable_variables=None):
-        if self.joint_clipnorm and len(grads):
+        grads = list(grads)
+        if not grads:
+            return
+        if self.joint_clipnorm:
             grads, _ = clip_by_global_norm_like_torch(
-                list(grads), self.joint_clipnorm)
-        return super().apply(grads, trainable_variables)
+                grads, self.joint_clipnorm)
+        if trainable_variables is None:
+            trainable_variables = self._trainable_variables
+        if not self.built:
+            self.build(trainable_variables)
+        # Dispatch per group; a group whose gradients are all `None` is not
+        # stepped (PyTorch skips parameters without `.grad`), where Keras's
+        # MultiOptimizer would hand it to a sub-optimizer that raises.
+        groups = [[] for _ in self._inner_optimizers]
+        for gradient, variable in zip(grads, trainable_variables):
+            if gradient is None:
+                continue
+            index = self._var_to_optimizer_idx[self._var_key(variable)]
+            groups[index].append((gradient, variable))
+        for optimizer, pairs in zip(self._inner_optimizers, groups):
+            if pairs:
+                optimizer.apply([gradient for gradient, _ in pairs],
+                                [variable for _, variable in pairs])
+        self._iterations.assign_add(1)
 
     def get_config(self):
         return {**super().get_config(),

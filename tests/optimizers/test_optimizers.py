@@ -100,3 +100,20 @@ class DensifyTest(TestCase):
         self.assertAllClose(dense, [[2.0, 2.0], [0.0, 0.0], [0.0, 0.0]])
         _, norm = optimizers.clip_by_global_norm_like_torch([Sparse()], 1.0)
         self.assertAllClose(norm, np.sqrt(8.0), atol=1e-6)
+
+
+class GroupWithoutGradientsTest(TestCase):
+    def test_a_group_without_gradients_is_not_stepped(self):
+        moving = keras.Variable(np.zeros((2,), "float32"), name="moving")
+        frozen = keras.Variable(np.ones((2,), "float32"), name="frozen")
+        optimizer = optimizers.GlobalClipMultiOptimizer(
+            keras.optimizers.OptimizerMap(
+                default_optimizer=keras.optimizers.SGD(1.0),
+                optimizer_map={".*frozen.*": optimizers.CoupledL2Adam(
+                    1.0, l2_decay=1.0)}),
+            global_clipnorm=10.0)
+        gradient = keras.ops.convert_to_tensor(np.array([1.0, 2.0],
+                                                        "float32"))
+        optimizer.apply([gradient, None], [moving, frozen])
+        self.assertAllClose(moving, [-1.0, -2.0])
+        self.assertAllClose(frozen, [1.0, 1.0])  # no decay without a step

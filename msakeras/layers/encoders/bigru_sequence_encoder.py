@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from msakeras import backend
 from msakeras.layers.common import explicit_mask_layer
 from msakeras.layers.common import sequence_ops
 
@@ -136,10 +137,13 @@ class BiGRUSequenceEncoder(explicit_mask_layer.ExplicitMaskLayer):
         self.summary_norm.build((inputs_shape[0], self.hidden_dim))
 
     def call(self, inputs, mask=None, training=None):
-        forward = self.forward_gru(inputs, training=training)
+        forward = backend.run_recurrent(
+            self.forward_gru, inputs, training=training
+        )
         # Reversed within length: the GRU reads valid frames only; its
         # outputs are in reversed time.
-        reversed_backward = self.backward_gru(
+        reversed_backward = backend.run_recurrent(
+            self.backward_gru,
             sequence_ops.reverse_within_length(inputs, mask),
             training=training,
         )

@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from msakeras import backend
 from msakeras.layers.common import explicit_mask_layer
 from msakeras.layers.common import sequence_ops
 
@@ -157,13 +158,16 @@ class MaskedLSTMEncoder(explicit_mask_layer.ExplicitMaskLayer):
             if index > 0:
                 hidden = self.dropout_layer(hidden, training=training)
             last_layer = index == self.num_layers - 1
-            forward = self.forward_lstms[index](hidden, training=training)
+            forward = backend.run_recurrent(
+                self.forward_lstms[index], hidden, training=training
+            )
             if not self.bidirectional:
                 outputs = [forward]
             else:
                 # Reversed within length: the LSTM reads valid frames only,
                 # in reverse order, and its outputs are in reversed time.
-                backward = self.backward_lstms[index](
+                backward = backend.run_recurrent(
+                    self.backward_lstms[index],
                     sequence_ops.reverse_within_length(hidden, mask),
                     training=training,
                 )

@@ -3,3 +3,4 @@
 from msakeras.models.mmim.mmim_model import MMIMModel
 from msakeras.models.mmim.mmim_training import MaximizeOutput
 from msakeras.models.mmim.mmim_training import MMIMTwoStageCallback
+from msakeras.models.mmim.mmim_training import StopGradient

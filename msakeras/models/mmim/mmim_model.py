@@ -88,6 +88,14 @@ class MMIMModel(msa_model.MSAModel):
             Defaults to `True`.
         stage_one_fraction: float in (0, 1]. Share of the training batches
             stage 1 sees (official: 1.0 MOSI, 0.5 MOSEI). Defaults to `1.0`.
+        stage_one_gradients: `"all"` or `"critics"`. `"all"` (official)
+            backpropagates stage 1 through the encoders too, so the global
+            norm that is clipped spans every parameter although only the
+            critics step. `"critics"` stops gradients at the critics'
+            inputs: the same updates whenever the clip is inactive, at
+            about a third of the cost (the BERT backward pass is skipped);
+            the clip then sees the critics' gradients only. Defaults to
+            `"all"`.
 
     Inputs: `text_token_ids`, `text_padding_mask` `(batch, tokens)`;
     `audio` `(batch, frames, audio_dim)`, `audio_mask`; `vision`
@@ -123,7 +131,11 @@ class MMIMModel(msa_model.MSAModel):
                  fusion_dropout=0.1, bidirectional=False, cpc_weight=0.3,
                  ba_weight=0.1, cpc_layers=1, full_gaussian_nll=False,
                  memory_capacity=128, two_stage=True, stage_one_fraction=1.0,
-                 **kwargs):
+                 stage_one_gradients="all", **kwargs):
+        if stage_one_gradients not in ("all", "critics"):
+            raise ValueError(
+                "`stage_one_gradients` must be 'all' or 'critics'; received "
+                f"{stage_one_gradients!r}.")
         if not 0.0 < stage_one_fraction <= 1.0:
             raise ValueError(
                 "`stage_one_fraction` must be in (0, 1]; received "
@@ -207,6 +219,7 @@ class MMIMModel(msa_model.MSAModel):
         self.memory_capacity = memory_capacity
         self.two_stage = two_stage
         self.stage_one_fraction = stage_one_fraction
+        self.stage_one_gradients = stage_one_gradients
 
         # === Objectives ===
         self.cpc_tracker = keras.metrics.Mean(name="cpc_loss")
@@ -293,6 +306,11 @@ class MMIMModel(msa_model.MSAModel):
         objective: the per-sample `lld_tv + lld_ta` (maximised)."""
         inputs = mmim_inputs(self.audio_dim, self.vision_dim)
         embeddings = self._embed(inputs)
+        if self.stage_one_gradients == "critics":
+            embeddings = {
+                modality: mmim_training.StopGradient(
+                    name=f"stop_gradient_{modality}")(value)
+                for modality, value in embeddings.items()}
         bounds = [
             self.mmilb_text_vision(embeddings["text"],
                                    embeddings["vision"])["log_likelihood"],
@@ -405,6 +423,7 @@ class MMIMModel(msa_model.MSAModel):
             "memory_capacity": self.memory_capacity,
             "two_stage": self.two_stage,
             "stage_one_fraction": self.stage_one_fraction,
+            "stage_one_gradients": self.stage_one_gradients,
         }
 
     @classmethod

@@ -24,6 +24,14 @@ class MaximizeOutput(keras.losses.Loss):
         return -ops.reshape(y_pred, (ops.shape(y_pred)[0], -1))[:, 0]
 
 
+@keras.saving.register_keras_serializable(package="msakeras")
+class StopGradient(keras.layers.Layer):
+    """Identity whose gradient is zero (`ops.stop_gradient` as a layer)."""
+
+    def call(self, inputs):
+        return ops.stop_gradient(inputs)
+
+
 class StageOneState:
     """The stage-1 view of an `MMIMModel` and its optimizer (untracked)."""
 

@@ -1,5 +1,6 @@
 import keras
 import numpy as np
+from absl.testing import parameterized
 
 import msakeras
 from msakeras.models.mmim import mmim_model
@@ -75,9 +76,10 @@ class MMIMModelTest(TestCase):
         self.assertEqual(
             tuple(outputs["entropy_projection_audio"].shape), (4, 2))
 
-    def test_stage_one_moves_only_the_likelihood_critics(self):
+    @parameterized.named_parameters(("all", "all"), ("critics", "critics"))
+    def test_stage_one_moves_only_the_likelihood_critics(self, gradients):
         x, y = tiny_batch()
-        model = tiny_model()
+        model = tiny_model(stage_one_gradients=gradients)
         model.compile()
         stage = model.stage_one()
         before = weights_by_path(model)
@@ -186,5 +188,7 @@ class MMIMModelTest(TestCase):
     def test_bad_config(self):
         with self.assertRaisesRegex(ValueError, "stage_one_fraction"):
             tiny_model(stage_one_fraction=0.0)
+        with self.assertRaisesRegex(ValueError, "stage_one_gradients"):
+            tiny_model(stage_one_gradients="some")
         with self.assertRaisesRegex(ValueError, "cpc_weight"):
             tiny_model(cpc_weight=-1.0)

@@ -1,0 +1,86 @@
+"""torch fast path for Keras `LSTM`/`GRU` (documented backend exception).
+
+Keras stores an LSTM as `kernel (in, 4h)`, `recurrent_kernel (h, 4h)`,
+`bias (4h,)` with gates ordered i, f, c, o, which is torch's i, f, g, o
+order: torch's `weight_ih = kernel.T`, `weight_hh = recurrent_kernel.T`,
+`bias_ih = bias`, `bias_hh = 0`. A Keras `GRU(reset_after=True)` stores
+gates z, r, h with `bias (2, 3h)` = (input bias, recurrent bias); torch's
+order is r, z, n with the same reset-after form, so the blocks are
+reordered. `torch.func.functional_call` runs a cached `nn.LSTM`/`nn.GRU`
+with these tensors, so gradients flow back into the Keras variables.
+"""
+
+import torch
+
+_MODULES = {}
+
+
+def supports(layer):
+    import keras
+
+    if not isinstance(layer, (keras.layers.LSTM, keras.layers.GRU)):
+        return False
+    cell = layer.cell
+    plain = (
+        layer.return_sequences
+        and not layer.go_backwards
+        and not layer.stateful
+        and cell.dropout == 0
+        and cell.recurrent_dropout == 0
+        and cell.activation is keras.activations.tanh
+        and cell.recurrent_activation is keras.activations.sigmoid
+        and cell.use_bias
+    )
+    if isinstance(layer, keras.layers.GRU):
+        plain = plain and cell.reset_after
+    return plain and layer.built
+
+
+def is_concrete(inputs):
+    """False for the meta-device tensors Keras traces shapes with."""
+    return isinstance(inputs, torch.Tensor) and inputs.device.type != "meta"
+
+
+def _module(kind, input_size, hidden_size):
+    key = (kind, input_size, hidden_size)
+    if key not in _MODULES:
+        cls = torch.nn.LSTM if kind == "lstm" else torch.nn.GRU
+        _MODULES[key] = cls(input_size, hidden_size, batch_first=True)
+    return _MODULES[key]
+
+
+def _reorder_gru(matrix, hidden_size):
+    # Keras z, r, h blocks (last axis) -> torch r, z, n.
+    z, r, h = (matrix[..., i * hidden_size:(i + 1) * hidden_size]
+               for i in range(3))
+    return torch.cat([r, z, h], dim=-1)
+
+
+def run(layer, inputs):
+    import keras
+
+    cell = layer.cell
+    hidden_size = cell.units
+    kernel = cell.kernel.value
+    recurrent = cell.recurrent_kernel.value
+    bias = cell.bias.value
+    dtype = inputs.dtype
+    if isinstance(layer, keras.layers.LSTM):
+        module = _module("lstm", kernel.shape[0], hidden_size)
+        parameters = {
+            "weight_ih_l0": kernel.t().to(dtype),
+            "weight_hh_l0": recurrent.t().to(dtype),
+            "bias_ih_l0": bias.to(dtype),
+            "bias_hh_l0": torch.zeros_like(bias, dtype=dtype),
+        }
+    else:
+        module = _module("gru", kernel.shape[0], hidden_size)
+        parameters = {
+            "weight_ih_l0": _reorder_gru(kernel, hidden_size).t().to(dtype),
+            "weight_hh_l0": _reorder_gru(recurrent,
+                                         hidden_size).t().to(dtype),
+            "bias_ih_l0": _reorder_gru(bias[0], hidden_size).to(dtype),
+            "bias_hh_l0": _reorder_gru(bias[1], hidden_size).to(dtype),
+        }
+    outputs, _ = torch.func.functional_call(module, parameters, (inputs,))
+    return outputs
