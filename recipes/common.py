@@ -31,41 +31,83 @@ BUNDLED_VOCABULARY = "bert_base_uncased"
 def base_parser(model_name, description):
     """The flags every recipe shares (README and architecture §11)."""
     parser = argparse.ArgumentParser(
-        prog=f"recipes/{model_name}.py", description=description,
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+        prog=f"recipes/{model_name}.py",
+        description=description,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument(
-        "--data", default=None,
+        "--data",
+        default=None,
         help="standard HDF5 file (data_prep/ converts the releases); "
-             "default: the embedded synthetic set, made on first use")
+        "default: the embedded synthetic set, made on first use",
+    )
     parser.add_argument(
-        "--dataset", choices=DATASETS, default=None,
+        "--dataset",
+        choices=DATASETS,
+        default=None,
         help="hyperparameters and metric protocol; must agree with the "
-             "file (default: the file's, else mosi)")
+        "file (default: the file's, else mosi)",
+    )
     parser.add_argument(
-        "--text-backbone", default=None,
+        "--text-backbone",
+        default=None,
         help="keras-hub preset name or local Hugging Face BERT folder "
-             "(default: the bundled MiniLM, offline)")
-    parser.add_argument("--epochs", type=int, default=None,
-                        help="maximum epochs (default: the paper's with "
-                             "--data, a short run on the embedded data)")
-    parser.add_argument("--batch-size", type=int, default=None,
-                        help="default: the paper's for the dataset")
-    parser.add_argument("--seeds", type=int, nargs="+", default=None,
-                        help="default: 1111-1115 with --data, 1111 without")
-    parser.add_argument("--patience", type=int, default=None,
-                        help="early-stopping patience on val_mae")
-    parser.add_argument("--output-dir", default=None,
-                        help="default: saved_models/<model>_<dataset>/runs")
-    parser.add_argument("--resume", action="store_true",
-                        help="continue a killed run; finished seeds are "
-                             "skipped")
-    parser.add_argument("--mixed-precision", action="store_true",
-                        help="mixed_float16 on GPU, mixed_bfloat16 on CPU")
-    parser.add_argument("--max-train-samples", type=int, default=None,
-                        help="train on the first N training samples only")
-    parser.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2),
-                        help="Keras progress output (0 silent, 1 bar, "
-                             "2 one line per epoch)")
+        "(default: the bundled MiniLM, offline)",
+    )
+    parser.add_argument(
+        "--epochs",
+        type=int,
+        default=None,
+        help="maximum epochs (default: the paper's with "
+        "--data, a short run on the embedded data)",
+    )
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=None,
+        help="default: the paper's for the dataset",
+    )
+    parser.add_argument(
+        "--seeds",
+        type=int,
+        nargs="+",
+        default=None,
+        help="default: 1111-1115 with --data, 1111 without",
+    )
+    parser.add_argument(
+        "--patience",
+        type=int,
+        default=None,
+        help="early-stopping patience on val_mae",
+    )
+    parser.add_argument(
+        "--output-dir",
+        default=None,
+        help="default: saved_models/<model>_<dataset>/runs",
+    )
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue a killed run; finished seeds are skipped",
+    )
+    parser.add_argument(
+        "--mixed-precision",
+        action="store_true",
+        help="mixed_float16 on GPU, mixed_bfloat16 on CPU",
+    )
+    parser.add_argument(
+        "--max-train-samples",
+        type=int,
+        default=None,
+        help="train on the first N training samples only",
+    )
+    parser.add_argument(
+        "--verbose",
+        type=int,
+        default=1,
+        choices=(0, 1, 2),
+        help="Keras progress output (0 silent, 1 bar, 2 one line per epoch)",
+    )
     return parser
 
 
@@ -80,12 +122,12 @@ def finish_args(args, model_name, hyperparameters, embedded_defaults):
             raise SystemExit(f"--data {args.data!r}: no such file.")
         args.embedded = False
     attributes = msakeras.data.read_attributes(args.data)
-    file_dataset = msakeras.data.schema.base_dataset_name(
-        attributes["dataset"])
+    file_dataset = msakeras.data.schema.base_dataset_name(attributes["dataset"])
     if args.dataset is not None and args.dataset != file_dataset:
         raise SystemExit(
             f"--dataset {args.dataset} disagrees with {args.data!r}, whose "
-            f"`dataset` attribute is {attributes['dataset']!r}.")
+            f"`dataset` attribute is {attributes['dataset']!r}."
+        )
     args.dataset = file_dataset
     args.attributes = attributes
     settings = dict(hyperparameters[args.dataset])
@@ -102,7 +144,8 @@ def finish_args(args, model_name, hyperparameters, embedded_defaults):
         args.seeds = [DEFAULT_SEEDS[0]] if args.embedded else DEFAULT_SEEDS
     if args.output_dir is None:
         args.output_dir = os.path.join(
-            "saved_models", f"{model_name}_{args.dataset}", "runs")
+            "saved_models", f"{model_name}_{args.dataset}", "runs"
+        )
     args.model_name = model_name
     return args
 
@@ -112,7 +155,8 @@ def set_precision(args):
     if args.mixed_precision:
         on_gpu = bool(keras.config.backend() != "numpy" and _has_gpu())
         keras.mixed_precision.set_global_policy(
-            "mixed_float16" if on_gpu else "mixed_bfloat16")
+            "mixed_float16" if on_gpu else "mixed_bfloat16"
+        )
 
 
 def _has_gpu():
@@ -140,9 +184,11 @@ def make_text_encoder(args, fine_tune=True):
         raise SystemExit(
             f"{args.data!r} is tokenised with the bert-base-uncased "
             "vocabulary (30522 tokens); the text backbone has "
-            f"{backbone.vocabulary_size}. Pass a matching --text-backbone.")
-    return msakeras.layers.BertTextEncoder(backbone, fine_tune=fine_tune,
-                                           name="text_encoder")
+            f"{backbone.vocabulary_size}. Pass a matching --text-backbone."
+        )
+    return msakeras.layers.BertTextEncoder(
+        backbone, fine_tune=fine_tune, name="text_encoder"
+    )
 
 
 def make_datasets(args, model, seed):
@@ -152,11 +198,20 @@ def make_datasets(args, model, seed):
 
     def split(name, shuffle, max_samples=None):
         return msakeras.data.FeatureSequence(
-            args.data, name, batch_size=batch_size, input_keys=input_keys,
-            shuffle=shuffle, seed=seed, max_samples=max_samples)
+            args.data,
+            name,
+            batch_size=batch_size,
+            input_keys=input_keys,
+            shuffle=shuffle,
+            seed=seed,
+            max_samples=max_samples,
+        )
 
-    return (split("train", True, args.max_train_samples),
-            split("valid", False), split("test", False))
+    return (
+        split("train", True, args.max_train_samples),
+        split("valid", False),
+        split("test", False),
+    )
 
 
 def run_directory(args, seed):
@@ -165,7 +220,8 @@ def run_directory(args, seed):
     if os.path.isdir(directory) and os.listdir(directory) and not args.resume:
         raise SystemExit(
             f"{directory} already holds a run; pass --resume to continue it "
-            "or choose another --output-dir.")
+            "or choose another --output-dir."
+        )
     os.makedirs(directory, exist_ok=True)
     return directory
 
@@ -184,16 +240,23 @@ def callbacks(args, directory):
     patience = args.hyperparameters.get("patience", 10)
     return [
         keras.callbacks.BackupAndRestore(
-            os.path.join(directory, "backup"), delete_checkpoint=True),
+            os.path.join(directory, "backup"), delete_checkpoint=True
+        ),
         keras.callbacks.ModelCheckpoint(
-            os.path.join(directory, "model.keras"), monitor="val_mae",
-            mode="min", save_best_only=True),
-        keras.callbacks.EarlyStopping(monitor="val_mae", mode="min",
-                                      patience=patience),
-        keras.callbacks.CSVLogger(os.path.join(directory, "history.csv"),
-                                  append=args.resume),
-        keras.callbacks.TensorBoard(os.path.join(directory, "tensorboard"),
-                                    write_graph=False),
+            os.path.join(directory, "model.keras"),
+            monitor="val_mae",
+            mode="min",
+            save_best_only=True,
+        ),
+        keras.callbacks.EarlyStopping(
+            monitor="val_mae", mode="min", patience=patience
+        ),
+        keras.callbacks.CSVLogger(
+            os.path.join(directory, "history.csv"), append=args.resume
+        ),
+        keras.callbacks.TensorBoard(
+            os.path.join(directory, "tensorboard"), write_graph=False
+        ),
     ]
 
 
@@ -201,10 +264,41 @@ def evaluate_checkpoint(args, directory, test):
     """Reloads the selected `model.keras` and scores the test split once."""
     model = keras.models.load_model(os.path.join(directory, "model.keras"))
     predictions = model.predict(test, verbose=0)["sentiment"].reshape(-1)
-    labels = msakeras.data.load_split(args.data, "test",
-                                      keys=["label"])["label"]
-    return msakeras.metrics.sentiment_scores(predictions, labels,
-                                             args.dataset)
+    labels = msakeras.data.load_split(args.data, "test", keys=["label"])[
+        "label"
+    ]
+    return msakeras.metrics.sentiment_scores(predictions, labels, args.dataset)
+
+
+def checkpoint_evaluator(extra_protocols=()):
+    """An `evaluate` for `train_seeds` that also scores other protocols.
+
+    The MMSA keys come first, unchanged; each extra protocol's scores
+    follow with a prefix (`"mag_bert"` gives `MAGBERT_Mult_acc_7`,
+    `MAGBERT_Acc_2`, `MAGBERT_F1_score`, `MAGBERT_MAE`, `MAGBERT_Corr`;
+    specs/models.md §2.3), from the same single test prediction.
+    """
+
+    def evaluate(args, directory, test):
+        model = keras.models.load_model(os.path.join(directory, "model.keras"))
+        predictions = model.predict(test, verbose=0)["sentiment"].reshape(-1)
+        labels = msakeras.data.load_split(args.data, "test", keys=["label"])[
+            "label"
+        ]
+        scores = msakeras.metrics.sentiment_scores(
+            predictions, labels, args.dataset
+        )
+        for protocol in extra_protocols:
+            prefix = protocol.replace("_", "").upper()
+            extra = msakeras.metrics.sentiment_scores(
+                predictions, labels, args.dataset, protocol=protocol
+            )
+            scores.update(
+                {f"{prefix}_{key}": value for key, value in extra.items()}
+            )
+        return scores
+
+    return evaluate
 
 
 def ridge_baselines(args):
@@ -212,13 +306,22 @@ def ridge_baselines(args):
     train = msakeras.data.load_split(args.data, "train")
     test = msakeras.data.load_split(args.data, "test")
     return msakeras.metrics.single_modality_ridge_baselines(
-        train, test, args.dataset, alpha="auto")
+        train, test, args.dataset, alpha="auto"
+    )
 
 
 # --- records ---------------------------------------------------------------
 def versions():
-    names = ["keras", "keras-hub", "tensorflow", "torch", "jax", "numpy",
-             "h5py", "msakeras"]
+    names = [
+        "keras",
+        "keras-hub",
+        "tensorflow",
+        "torch",
+        "jax",
+        "numpy",
+        "h5py",
+        "msakeras",
+    ]
     found = {}
     for name in names:
         try:
@@ -236,8 +339,16 @@ def file_sha256(path):
     return digest.hexdigest()
 
 
-def write_run_record(args, directory, seed, history, scores, baselines,
-                     wall_seconds, steps_per_second):
+def write_run_record(
+    args,
+    directory,
+    seed,
+    history,
+    scores,
+    baselines,
+    wall_seconds,
+    steps_per_second,
+):
     record = {
         "model": args.model_name,
         "seed": seed,
@@ -245,14 +356,19 @@ def write_run_record(args, directory, seed, history, scores, baselines,
         "dtype_policy": keras.config.dtype_policy().name,
         "platform": platform.platform(),
         "versions": versions(),
-        "data": {"path": os.path.abspath(args.data),
-                 "sha256": file_sha256(args.data),
-                 "dataset": args.attributes.get("dataset")},
-        "arguments": {key: value for key, value in vars(args).items()
-                      if key not in ("attributes", "hyperparameters")},
+        "data": {
+            "path": os.path.abspath(args.data),
+            "sha256": file_sha256(args.data),
+            "dataset": args.attributes.get("dataset"),
+        },
+        "arguments": {
+            key: value
+            for key, value in vars(args).items()
+            if key not in ("attributes", "hyperparameters")
+        },
         "hyperparameters": args.hyperparameters,
         "selection": "min val_mae (validation only); test read once after "
-                     "reloading the selected checkpoint",
+        "reloading the selected checkpoint",
         "epochs_run": len(history.get("loss", [])) if history else None,
         "wall_seconds": round(wall_seconds, 1),
         "train_steps_per_second": steps_per_second,
@@ -285,16 +401,22 @@ def plot_curves(directory):
     history = pd.read_csv(path)
     if history.empty:
         return
-    names = [name for name in history.columns
-             if name != "epoch" and not name.startswith("val_")
-             and name != "learning_rate"]
-    figure, axes = plt.subplots(1, len(names), squeeze=False,
-                                figsize=(3.2 * len(names), 3))
+    names = [
+        name
+        for name in history.columns
+        if name != "epoch"
+        and not name.startswith("val_")
+        and name != "learning_rate"
+    ]
+    figure, axes = plt.subplots(
+        1, len(names), squeeze=False, figsize=(3.2 * len(names), 3)
+    )
     for axis, name in zip(axes[0], names):
         axis.plot(history["epoch"] + 1, history[name], label="train")
         if f"val_{name}" in history:
-            axis.plot(history["epoch"] + 1, history[f"val_{name}"],
-                      label="valid")
+            axis.plot(
+                history["epoch"] + 1, history[f"val_{name}"], label="valid"
+            )
         axis.set_title(name)
         axis.set_xlabel("epoch")
         axis.legend()
@@ -307,11 +429,14 @@ def write_results(args, scores_by_seed, baselines):
     """Prints and writes `summary.csv`/`summary.md` (mean ± std over seeds)."""
     seeds = sorted(scores_by_seed)
     table = msakeras.metrics.summarize_seeds(
-        [scores_by_seed[seed] for seed in seeds], seeds=seeds)
+        [scores_by_seed[seed] for seed in seeds], seeds=seeds
+    )
     msakeras.metrics.write_summary(table, args.output_dir)
-    print(f"\n{args.model_name} on {args.data} ({args.dataset}), backend "
-          f"{keras.config.backend()}: test scores of the selected "
-          "checkpoints")
+    print(
+        f"\n{args.model_name} on {args.data} ({args.dataset}), backend "
+        f"{keras.config.backend()}: test scores of the selected "
+        "checkpoints"
+    )
     print(msakeras.metrics.to_markdown(table))
     if baselines:
         import pandas as pd
@@ -323,18 +448,22 @@ def write_results(args, scores_by_seed, baselines):
     return table
 
 
-def train_seeds(args, build_model, fit_kwargs=None):
+def train_seeds(args, build_model, fit_kwargs=None, evaluate=None):
     """Trains every seed: build, compile, fit, reload best, test once.
 
     Args:
         build_model: callable `(args) -> compiled msakeras model`.
         fit_kwargs: extra `fit` arguments.
+        evaluate: callable `(args, directory, test) -> scores`; default
+            `evaluate_checkpoint` (see `checkpoint_evaluator`).
 
     Returns:
         `{seed: test scores}` and the ridge baselines.
     """
-    print(f"backend: {keras.config.backend()}   data: {args.data} "
-          f"({args.attributes.get('dataset')})   seeds: {args.seeds}")
+    print(
+        f"backend: {keras.config.backend()}   data: {args.data} "
+        f"({args.attributes.get('dataset')})   seeds: {args.seeds}"
+    )
     baselines = ridge_baselines(args)
     scores_by_seed = {}
     for seed in args.seeds:
@@ -349,20 +478,32 @@ def train_seeds(args, build_model, fit_kwargs=None):
         train, valid, test = make_datasets(args, model, seed)
         start = time.time()
         history = model.fit(
-            train, validation_data=valid,
+            train,
+            validation_data=valid,
             epochs=args.hyperparameters["epochs"],
-            callbacks=callbacks(args, directory), verbose=args.verbose,
-            **(fit_kwargs or {}))
+            callbacks=callbacks(args, directory),
+            verbose=args.verbose,
+            **(fit_kwargs or {}),
+        )
         wall = time.time() - start
         epochs_run = max(1, len(history.history.get("loss", [])))
         steps_per_second = round(epochs_run * len(train) / wall, 3)
-        scores = evaluate_checkpoint(args, directory, test)
+        scores = (evaluate or evaluate_checkpoint)(args, directory, test)
         scores_by_seed[seed] = scores
-        write_run_record(args, directory, seed, history.history, scores,
-                         baselines, wall, steps_per_second)
+        write_run_record(
+            args,
+            directory,
+            seed,
+            history.history,
+            scores,
+            baselines,
+            wall,
+            steps_per_second,
+        )
         plot_curves(directory)
         shutil.rmtree(os.path.join(directory, "backup"), ignore_errors=True)
-        print(f"seed {seed}: {epochs_run} epochs in {wall:.0f} s; test "
-              + ", ".join(f"{key} {value:.4f}"
-                          for key, value in scores.items()))
+        print(
+            f"seed {seed}: {epochs_run} epochs in {wall:.0f} s; test "
+            + ", ".join(f"{key} {value:.4f}" for key, value in scores.items())
+        )
     return scores_by_seed, baselines

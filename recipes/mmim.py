@@ -28,44 +28,80 @@ import msakeras
 # LSTM width and output width); SIMS from MMSA's `mmim` config.
 HYPERPARAMETERS = {
     "mosi": {
-        "batch_size": 32, "learning_rate": 1e-3, "text_learning_rate": 5e-5,
-        "mi_learning_rate": 5e-3, "cpc_weight": 0.3, "ba_weight": 0.1,
-        "audio_hidden_dim": 32, "vision_hidden_dim": 32, "fusion_dim": 128,
-        "bidirectional": False, "global_clipnorm": 5.0, "l2_decay": 1e-4,
-        "stage_one_fraction": 1.0, "stage_one_gradients": "all",
-        "epochs": 40, "patience": 10,
+        "batch_size": 32,
+        "learning_rate": 1e-3,
+        "text_learning_rate": 5e-5,
+        "mi_learning_rate": 5e-3,
+        "cpc_weight": 0.3,
+        "ba_weight": 0.1,
+        "audio_hidden_dim": 32,
+        "vision_hidden_dim": 32,
+        "fusion_dim": 128,
+        "bidirectional": False,
+        "global_clipnorm": 5.0,
+        "l2_decay": 1e-4,
+        "stage_one_fraction": 1.0,
+        "stage_one_gradients": "all",
+        "epochs": 40,
+        "patience": 10,
     },
     "mosei": {
-        "batch_size": 64, "learning_rate": 5e-4, "text_learning_rate": 5e-5,
-        "mi_learning_rate": 1e-3, "cpc_weight": 0.1, "ba_weight": 0.05,
-        "audio_hidden_dim": 16, "vision_hidden_dim": 64, "fusion_dim": 128,
-        "bidirectional": False, "global_clipnorm": 5.0, "l2_decay": 1e-4,
-        "stage_one_fraction": 0.5, "stage_one_gradients": "all",
-        "epochs": 40, "patience": 10,
+        "batch_size": 64,
+        "learning_rate": 5e-4,
+        "text_learning_rate": 5e-5,
+        "mi_learning_rate": 1e-3,
+        "cpc_weight": 0.1,
+        "ba_weight": 0.05,
+        "audio_hidden_dim": 16,
+        "vision_hidden_dim": 64,
+        "fusion_dim": 128,
+        "bidirectional": False,
+        "global_clipnorm": 5.0,
+        "l2_decay": 1e-4,
+        "stage_one_fraction": 0.5,
+        "stage_one_gradients": "all",
+        "epochs": 40,
+        "patience": 10,
     },
     "sims": {
-        "batch_size": 32, "learning_rate": 1e-3, "text_learning_rate": 5e-5,
-        "mi_learning_rate": 1e-3, "cpc_weight": 0.1, "ba_weight": 0.1,
-        "audio_hidden_dim": 16, "vision_hidden_dim": 16, "fusion_dim": 128,
-        "bidirectional": True, "global_clipnorm": 1.0, "l2_decay": 1e-4,
-        "stage_one_fraction": 1.0, "stage_one_gradients": "all",
-        "epochs": 40, "patience": 8,
+        "batch_size": 32,
+        "learning_rate": 1e-3,
+        "text_learning_rate": 5e-5,
+        "mi_learning_rate": 1e-3,
+        "cpc_weight": 0.1,
+        "ba_weight": 0.1,
+        "audio_hidden_dim": 16,
+        "vision_hidden_dim": 16,
+        "fusion_dim": 128,
+        "bidirectional": True,
+        "global_clipnorm": 1.0,
+        "l2_decay": 1e-4,
+        "stage_one_fraction": 1.0,
+        "stage_one_gradients": "all",
+        "epochs": 40,
+        "patience": 8,
     },
 }
 # The no-argument run: a few epochs on the embedded data, minutes on CPU;
 # stage 1 skips the (discarded) encoder gradients, see MMIMModel.
-EMBEDDED_DEFAULTS = {"epochs": 6, "patience": 3,
-                     "stage_one_gradients": "critics"}
+EMBEDDED_DEFAULTS = {
+    "epochs": 6,
+    "patience": 3,
+    "stage_one_gradients": "critics",
+}
 
 
 def parse_args(argv=None):
     parser = common.base_parser("mmim", __doc__)
-    parser.add_argument("--stage-one", choices=("on", "off"), default="on",
-                        help="run the critics-only stage each epoch "
-                             "(off: stage 2 alone, an ablation)")
+    parser.add_argument(
+        "--stage-one",
+        choices=("on", "off"),
+        default="on",
+        help="run the critics-only stage each epoch "
+        "(off: stage 2 alone, an ablation)",
+    )
     args = parser.parse_args(argv)
-    return common.finish_args(args, "mmim", HYPERPARAMETERS,
-                              EMBEDDED_DEFAULTS)
+    return common.finish_args(args, "mmim", HYPERPARAMETERS, EMBEDDED_DEFAULTS)
 
 
 def build_model(args):
@@ -84,13 +120,15 @@ def build_model(args):
         two_stage=args.stage_one == "on",
         stage_one_fraction=settings["stage_one_fraction"],
         stage_one_gradients=settings["stage_one_gradients"],
-        name="mmim")
+        name="mmim",
+    )
     main, stage_one = model.make_optimizers(
         learning_rate=settings["learning_rate"],
         text_learning_rate=settings["text_learning_rate"],
         mi_learning_rate=settings["mi_learning_rate"],
         l2_decay=settings["l2_decay"],
-        global_clipnorm=settings["global_clipnorm"])
+        global_clipnorm=settings["global_clipnorm"],
+    )
     model.compile(optimizer=main, stage_one_optimizer=stage_one)
     return model
 

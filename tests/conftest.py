@@ -15,8 +15,12 @@ if keras.config.backend() == "torch":
 
 
 def pytest_addoption(parser):
-    parser.addoption("--run_large", action="store_true", default=False,
-                     help="also run tests marked `large`")
+    parser.addoption(
+        "--run_large",
+        action="store_true",
+        default=False,
+        help="also run tests marked `large`",
+    )
 
 
 def pytest_collection_modifyitems(config, items):
@@ -27,5 +31,8 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip_large)
         marker = item.get_closest_marker("requires_backend")
         if marker is not None and backend not in marker.args:
-            item.add_marker(pytest.mark.skip(
-                reason=f"requires backend {marker.args}, have {backend}"))
+            item.add_marker(
+                pytest.mark.skip(
+                    reason=f"requires backend {marker.args}, have {backend}"
+                )
+            )

@@ -21,10 +21,12 @@ def run_recurrent(layer, inputs, training=None):
     Both give the same outputs and gradients (tests/backend).
     """
     if keras.config.backend() == "torch" and not isinstance(
-            inputs, keras.KerasTensor):
+        inputs, keras.KerasTensor
+    ):
         from msakeras.backend import torch_recurrent
 
         if torch_recurrent.supports(layer) and torch_recurrent.is_concrete(
-                inputs):
+            inputs
+        ):
             return torch_recurrent.run(layer, inputs)
     return layer(inputs, training=training)

@@ -51,8 +51,9 @@ def _module(kind, input_size, hidden_size):
 
 def _reorder_gru(matrix, hidden_size):
     # Keras z, r, h blocks (last axis) -> torch r, z, n.
-    z, r, h = (matrix[..., i * hidden_size:(i + 1) * hidden_size]
-               for i in range(3))
+    z, r, h = (
+        matrix[..., i * hidden_size : (i + 1) * hidden_size] for i in range(3)
+    )
     return torch.cat([r, z, h], dim=-1)
 
 
@@ -77,8 +78,7 @@ def run(layer, inputs):
         module = _module("gru", kernel.shape[0], hidden_size)
         parameters = {
             "weight_ih_l0": _reorder_gru(kernel, hidden_size).t().to(dtype),
-            "weight_hh_l0": _reorder_gru(recurrent,
-                                         hidden_size).t().to(dtype),
+            "weight_hh_l0": _reorder_gru(recurrent, hidden_size).t().to(dtype),
             "bias_ih_l0": _reorder_gru(bias[0], hidden_size).to(dtype),
             "bias_hh_l0": _reorder_gru(bias[1], hidden_size).to(dtype),
         }

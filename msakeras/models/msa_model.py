@@ -30,31 +30,36 @@ class MSAModel(keras.Model):
     def __setattr__(self, name, value):
         # Torch: subclasses set layers before `Module.__init__` has run
         # (inside `keras.Model.__init__`); plain attributes are fine there.
-        if keras.config.backend() == "torch" and not hasattr(
-                self, "_tracker"):
+        if keras.config.backend() == "torch" and not hasattr(self, "_tracker"):
             return object.__setattr__(self, name, value)
         return super().__setattr__(name, value)
 
-    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None,
-                     training=True):
+    def compute_loss(
+        self, x=None, y=None, y_pred=None, sample_weight=None, training=True
+    ):
         return super().compute_loss(
-            x=x, y=y, y_pred=self._sentiment(y_pred),
-            sample_weight=sample_weight, training=training)
+            x=x,
+            y=y,
+            y_pred=self._sentiment(y_pred),
+            sample_weight=sample_weight,
+            training=training,
+        )
 
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
         return super().compute_metrics(
-            x, y, self._sentiment(y_pred), sample_weight=sample_weight)
+            x, y, self._sentiment(y_pred), sample_weight=sample_weight
+        )
 
-    def compile(self, optimizer="auto", loss="auto", metrics="auto",
-                **kwargs):
+    def compile(self, optimizer="auto", loss="auto", metrics="auto", **kwargs):
         if optimizer == "auto":
             optimizer = keras.optimizers.Adam(learning_rate=1e-3)
         if loss == "auto":
             loss = keras.losses.MeanAbsoluteError()
         if metrics == "auto":
             metrics = [keras.metrics.MeanAbsoluteError(name="mae")]
-        super().compile(optimizer=optimizer, loss=loss, metrics=metrics,
-                        **kwargs)
+        super().compile(
+            optimizer=optimizer, loss=loss, metrics=metrics, **kwargs
+        )
 
     def compile_from_config(self, config):
         # Keras skips re-compiling on load when `compile()` is overridden.

@@ -34,8 +34,9 @@ class CoupledL2Adam(keras.optimizers.Adam):
         if kwargs.get("weight_decay"):
             raise ValueError(
                 "CoupledL2Adam takes `l2_decay` (coupled, PyTorch Adam); "
-                f"received the decoupled `weight_decay={kwargs['weight_decay']}`"
-                "; use keras.optimizers.AdamW for decoupled decay."
+                "received the decoupled `weight_decay="
+                f"{kwargs['weight_decay']}`; use keras.optimizers.AdamW for "
+                "decoupled decay."
             )
         if l2_decay < 0:
             raise ValueError(f"`l2_decay` must be >= 0; received {l2_decay}.")

@@ -6,10 +6,16 @@ from keras import ops
 
 def densify(gradient):
     """A dense tensor for a sparse (`indices`/`values`) gradient."""
-    if gradient is not None and hasattr(gradient, "indices") and hasattr(
-            gradient, "dense_shape"):
-        return ops.scatter(ops.expand_dims(gradient.indices, -1),
-                           gradient.values, gradient.dense_shape)
+    if (
+        gradient is not None
+        and hasattr(gradient, "indices")
+        and hasattr(gradient, "dense_shape")
+    ):
+        return ops.scatter(
+            ops.expand_dims(gradient.indices, -1),
+            gradient.values,
+            gradient.dense_shape,
+        )
     return gradient
 
 
@@ -36,8 +42,7 @@ def clip_by_global_norm_like_torch(gradients, max_norm):
     global_norm = ops.sqrt(ops.sum(ops.stack(squares)))
     scale = ops.minimum(1.0, max_norm / (global_norm + 1e-6))
     clipped = [
-        None if gradient is None
-        else gradient * ops.cast(scale, gradient.dtype)
+        None if gradient is None else gradient * ops.cast(scale, gradient.dtype)
         for gradient in gradients
     ]
     return clipped, global_norm
@@ -73,10 +78,16 @@ class GlobalClipMultiOptimizer(keras.optimizers.MultiOptimizer):
     ```
     """
 
-    def __init__(self, optimizer_map, global_clipnorm=None,
-                 loss_scale_factor=None, name=None):
-        super().__init__(optimizer_map, loss_scale_factor=loss_scale_factor,
-                         name=name)
+    def __init__(
+        self,
+        optimizer_map,
+        global_clipnorm=None,
+        loss_scale_factor=None,
+        name=None,
+    ):
+        super().__init__(
+            optimizer_map, loss_scale_factor=loss_scale_factor, name=name
+        )
         if global_clipnorm is not None and global_clipnorm <= 0:
             raise ValueError(
                 "`global_clipnorm` must be positive or None; received "
@@ -90,7 +101,8 @@ class GlobalClipMultiOptimizer(keras.optimizers.MultiOptimizer):
             return
         if self.joint_clipnorm:
             grads, _ = clip_by_global_norm_like_torch(
-                grads, self.joint_clipnorm)
+                grads, self.joint_clipnorm
+            )
         if trainable_variables is None:
             trainable_variables = self._trainable_variables
         if not self.built:
@@ -106,10 +118,11 @@ class GlobalClipMultiOptimizer(keras.optimizers.MultiOptimizer):
             groups[index].append((gradient, variable))
         for optimizer, pairs in zip(self._inner_optimizers, groups):
             if pairs:
-                optimizer.apply([gradient for gradient, _ in pairs],
-                                [variable for _, variable in pairs])
+                optimizer.apply(
+                    [gradient for gradient, _ in pairs],
+                    [variable for _, variable in pairs],
+                )
         self._iterations.assign_add(1)
 
     def get_config(self):
-        return {**super().get_config(),
-                "global_clipnorm": self.joint_clipnorm}
+        return {**super().get_config(), "global_clipnorm": self.joint_clipnorm}

@@ -26,8 +26,9 @@ class RunRecurrentTest(TestCase):
         layer.build(inputs.shape)
         for variable in layer.weights:  # non-zero biases, both gate blocks
             variable.assign(rng.normal(size=variable.shape) * 0.5)
-        self.assertAllClose(backend.run_recurrent(layer, inputs),
-                            layer(inputs), atol=1e-5)
+        self.assertAllClose(
+            backend.run_recurrent(layer, inputs), layer(inputs), atol=1e-5
+        )
 
     @parameterized.named_parameters(("lstm", "lstm"), ("gru", "gru"))
     def test_gradients_match(self, kind):
@@ -40,15 +41,18 @@ class RunRecurrentTest(TestCase):
             sequence_input = keras.Input((5, 3))
             layer = _layer(kind, 4)
             hidden = (_Dispatch(layer) if use_dispatch else layer)(
-                sequence_input)
+                sequence_input
+            )
             output = keras.layers.Dense(1)(
-                keras.layers.GlobalAveragePooling1D()(hidden))
+                keras.layers.GlobalAveragePooling1D()(hidden)
+            )
             model = keras.Model(sequence_input, output)
             model.compile(optimizer=keras.optimizers.SGD(1.0), loss="mse")
             before = [np.array(w) for w in model.get_weights()]
             model.train_on_batch(inputs, targets)
-            gradients[name] = [b - np.array(a) for a, b in
-                               zip(model.get_weights(), before)]
+            gradients[name] = [
+                b - np.array(a) for a, b in zip(model.get_weights(), before)
+            ]
         for dispatch, layer in zip(gradients["dispatch"], gradients["layer"]):
             self.assertAllClose(dispatch, layer, atol=1e-5)
 

@@ -5,8 +5,18 @@ from msakeras import optimizers
 from msakeras.testing import TestCase
 
 
-def _numpy_adam_step(weights, gradient, learning_rate, l2_decay, step,
-                     beta_1=0.9, beta_2=0.999, epsilon=1e-7, m=None, v=None):
+def _numpy_adam_step(
+    weights,
+    gradient,
+    learning_rate,
+    l2_decay,
+    step,
+    beta_1=0.9,
+    beta_2=0.999,
+    epsilon=1e-7,
+    m=None,
+    v=None,
+):
     gradient = gradient + l2_decay * weights
     m = np.zeros_like(weights) if m is None else m
     v = np.zeros_like(weights) if v is None else v
@@ -23,24 +33,32 @@ class CoupledL2AdamTest(TestCase):
         optimizer = optimizers.CoupledL2Adam(learning_rate=0.1, l2_decay=0.5)
         expected, m, v = initial.astype("float64"), None, None
         for step, gradient in enumerate(
-            [np.full((2, 2), 0.3, "float32"), np.array(
-                [[1.0, -2.0], [0.0, 0.5]], "float32")], start=1):
-            optimizer.apply([keras.ops.convert_to_tensor(gradient)],
-                            [variable])
-            expected, m, v = _numpy_adam_step(expected, gradient, 0.1, 0.5,
-                                              step, m=m, v=v)
+            [
+                np.full((2, 2), 0.3, "float32"),
+                np.array([[1.0, -2.0], [0.0, 0.5]], "float32"),
+            ],
+            start=1,
+        ):
+            optimizer.apply([keras.ops.convert_to_tensor(gradient)], [variable])
+            expected, m, v = _numpy_adam_step(
+                expected, gradient, 0.1, 0.5, step, m=m, v=v
+            )
         self.assertAllClose(variable, expected, atol=1e-5)
 
     def test_differs_from_decoupled_decay(self):
         coupled = keras.Variable(np.ones((3,), "float32"))
         decoupled = keras.Variable(np.ones((3,), "float32"))
         gradient = keras.ops.convert_to_tensor(np.full((3,), 0.1, "float32"))
-        optimizers.CoupledL2Adam(0.1, l2_decay=1.0).apply([gradient],
-                                                          [coupled])
-        keras.optimizers.AdamW(0.1, weight_decay=1.0).apply([gradient],
-                                                            [decoupled])
-        self.assertFalse(np.allclose(keras.ops.convert_to_numpy(coupled),
-                                     keras.ops.convert_to_numpy(decoupled)))
+        optimizers.CoupledL2Adam(0.1, l2_decay=1.0).apply([gradient], [coupled])
+        keras.optimizers.AdamW(0.1, weight_decay=1.0).apply(
+            [gradient], [decoupled]
+        )
+        self.assertFalse(
+            np.allclose(
+                keras.ops.convert_to_numpy(coupled),
+                keras.ops.convert_to_numpy(decoupled),
+            )
+        )
 
     def test_serialization_and_bad_config(self):
         self.run_serialization_test(optimizers.CoupledL2Adam(1e-3, 1e-4))
@@ -55,17 +73,23 @@ class GlobalClipMultiOptimizerTest(TestCase):
         return optimizers.GlobalClipMultiOptimizer(
             keras.optimizers.OptimizerMap(
                 default_optimizer=keras.optimizers.SGD(1.0),
-                optimizer_map={".*frozen.*": keras.optimizers.SGD(0.0)}),
-            global_clipnorm=clip)
+                optimizer_map={".*frozen.*": keras.optimizers.SGD(0.0)},
+            ),
+            global_clipnorm=clip,
+        )
 
     def test_one_norm_spans_every_group(self):
         moving = keras.Variable(np.zeros((2,), "float32"), name="moving")
         frozen = keras.Variable(np.zeros((2,), "float32"), name="frozen")
-        gradients = [np.array([3.0, 0.0], "float32"),
-                     np.array([0.0, 4.0], "float32")]  # joint norm 5
+        gradients = [
+            np.array([3.0, 0.0], "float32"),
+            np.array([0.0, 4.0], "float32"),
+        ]  # joint norm 5
         optimizer = self._optimizer(clip=1.0)
-        optimizer.apply([keras.ops.convert_to_tensor(g) for g in gradients],
-                        [moving, frozen])
+        optimizer.apply(
+            [keras.ops.convert_to_tensor(g) for g in gradients],
+            [moving, frozen],
+        )
         scale = 1.0 / (5.0 + 1e-6)  # torch.nn.utils.clip_grad_norm_
         self.assertAllClose(moving, -gradients[0] * scale, atol=1e-6)
         self.assertAllClose(frozen, np.zeros((2,)), atol=0)
@@ -74,13 +98,15 @@ class GlobalClipMultiOptimizerTest(TestCase):
         moving = keras.Variable(np.zeros((2,), "float32"), name="moving")
         gradient = np.array([0.3, 0.4], "float32")
         self._optimizer(clip=1.0).apply(
-            [keras.ops.convert_to_tensor(gradient)], [moving])
+            [keras.ops.convert_to_tensor(gradient)], [moving]
+        )
         self.assertAllClose(moving, -gradient, atol=1e-6)
 
     def test_config_round_trip_and_bad_config(self):
         optimizer = self._optimizer(clip=2.0)
         revived = optimizers.GlobalClipMultiOptimizer.from_config(
-            optimizer.get_config())
+            optimizer.get_config()
+        )
         self.assertEqual(revived.joint_clipnorm, 2.0)
         with self.assertRaisesRegex(ValueError, "global_clipnorm"):
             self._optimizer(clip=-1.0)
@@ -109,11 +135,13 @@ class GroupWithoutGradientsTest(TestCase):
         optimizer = optimizers.GlobalClipMultiOptimizer(
             keras.optimizers.OptimizerMap(
                 default_optimizer=keras.optimizers.SGD(1.0),
-                optimizer_map={".*frozen.*": optimizers.CoupledL2Adam(
-                    1.0, l2_decay=1.0)}),
-            global_clipnorm=10.0)
-        gradient = keras.ops.convert_to_tensor(np.array([1.0, 2.0],
-                                                        "float32"))
+                optimizer_map={
+                    ".*frozen.*": optimizers.CoupledL2Adam(1.0, l2_decay=1.0)
+                },
+            ),
+            global_clipnorm=10.0,
+        )
+        gradient = keras.ops.convert_to_tensor(np.array([1.0, 2.0], "float32"))
         optimizer.apply([gradient, None], [moving, frozen])
         self.assertAllClose(moving, [-1.0, -2.0])
         self.assertAllClose(frozen, [1.0, 1.0])  # no decay without a step

@@ -9,35 +9,55 @@ import keras
 
 import msakeras
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))
+ROOT = os.path.dirname(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+)
 
 
 def tiny_dataset(directory, dataset="mosi"):
     """A small synthetic file with short sequences (real vocabulary)."""
     path = os.path.join(directory, f"tiny_{dataset}.h5")
     msakeras.data.make_synthetic_dataset(
-        path, dataset=dataset, num_train=32, num_valid=16, num_test=16,
-        audio_steps=12, vision_steps=10)
+        path,
+        dataset=dataset,
+        num_train=32,
+        num_valid=16,
+        num_test=16,
+        audio_steps=12,
+        vision_steps=10,
+    )
     return path
 
 
 def run_recipe(name, *arguments, check=True):
-    environment = dict(os.environ, KERAS_BACKEND=keras.config.backend(),
-                       OMP_NUM_THREADS="1", PYTHONUNBUFFERED="1")
+    environment = dict(
+        os.environ,
+        KERAS_BACKEND=keras.config.backend(),
+        OMP_NUM_THREADS="1",
+        PYTHONUNBUFFERED="1",
+    )
     result = subprocess.run(
-        [sys.executable, os.path.join(ROOT, "recipes", f"{name}.py"),
-         *map(str, arguments)],
-        capture_output=True, text=True, env=environment, cwd=ROOT,
-        timeout=900)
+        [
+            sys.executable,
+            os.path.join(ROOT, "recipes", f"{name}.py"),
+            *map(str, arguments),
+        ],
+        capture_output=True,
+        text=True,
+        env=environment,
+        cwd=ROOT,
+        timeout=900,
+    )
     if check and result.returncode != 0:
         raise AssertionError(
             f"recipes/{name}.py failed ({result.returncode}):\n"
-            f"{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+            f"{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+        )
     return result
 
 
 def read_run(output_dir, seed):
-    with open(os.path.join(output_dir, f"seed_{seed}", "run.json"),
-              encoding="utf-8") as handle:
+    with open(
+        os.path.join(output_dir, f"seed_{seed}", "run.json"), encoding="utf-8"
+    ) as handle:
         return json.load(handle)

@@ -40,29 +40,44 @@ class MLPFusion(keras.layers.Layer):
         EMNLP 2021, https://arxiv.org/abs/2109.00412
     """
 
-    def __init__(self, hidden_dim=128, num_layers=2, activation="tanh",
-                 dropout=0.1, kernel_initializer="glorot_normal", **kwargs):
+    def __init__(
+        self,
+        hidden_dim=128,
+        num_layers=2,
+        activation="tanh",
+        dropout=0.1,
+        kernel_initializer="glorot_normal",
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         if hidden_dim <= 0:
             raise ValueError(
-                f"`hidden_dim` must be positive; received {hidden_dim}.")
+                f"`hidden_dim` must be positive; received {hidden_dim}."
+            )
         if num_layers < 1:
             raise ValueError(
-                f"`num_layers` must be at least 1; received {num_layers}.")
+                f"`num_layers` must be at least 1; received {num_layers}."
+            )
         if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"`dropout` must be in [0, 1); received {dropout}.")
+            raise ValueError(
+                f"`dropout` must be in [0, 1); received {dropout}."
+            )
         self.hidden_dim = hidden_dim
         self.num_layers = num_layers
         self.activation = activation
         self.dropout = dropout
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.dropout_layer = keras.layers.Dropout(
-            dropout, dtype=self.dtype_policy, name="input_dropout")
+            dropout, dtype=self.dtype_policy, name="input_dropout"
+        )
         self.dense_layers = [
             keras.layers.Dense(
-                hidden_dim, activation=activation,
+                hidden_dim,
+                activation=activation,
                 kernel_initializer=self.kernel_initializer,
-                dtype=self.dtype_policy, name=f"dense_{index}")
+                dtype=self.dtype_policy,
+                name=f"dense_{index}",
+            )
             for index in range(num_layers)
         ]
 
@@ -75,8 +90,9 @@ class MLPFusion(keras.layers.Layer):
         self.built = True
 
     def call(self, inputs, training=None):
-        hidden = self.dropout_layer(ops.concatenate(list(inputs), axis=-1),
-                                    training=training)
+        hidden = self.dropout_layer(
+            ops.concatenate(list(inputs), axis=-1), training=training
+        )
         for dense in self.dense_layers:
             hidden = dense(hidden)
         return hidden
@@ -92,5 +108,6 @@ class MLPFusion(keras.layers.Layer):
             "activation": self.activation,
             "dropout": self.dropout,
             "kernel_initializer": keras.initializers.serialize(
-                self.kernel_initializer),
+                self.kernel_initializer
+            ),
         }

@@ -3,12 +3,12 @@
 import keras
 from keras import ops
 
+from msakeras import losses
 from msakeras.layers.encoders import masked_lstm_encoder
 from msakeras.layers.estimators import cpc_predictor
 from msakeras.layers.estimators import mmilb
 from msakeras.layers.fusion import mlp_fusion
 from msakeras.layers.state import batch_history_memory
-from msakeras import losses
 from msakeras.models import msa_model
 from msakeras.models.mmim import mmim_training
 from msakeras.optimizers import coupled_l2_adam
@@ -126,82 +126,131 @@ class MMIMModel(msa_model.MSAModel):
         https://github.com/declare-lab/Multimodal-Infomax
     """
 
-    def __init__(self, text_encoder, audio_dim, vision_dim,
-                 audio_hidden_dim=32, vision_hidden_dim=32, fusion_dim=128,
-                 fusion_dropout=0.1, bidirectional=False, cpc_weight=0.3,
-                 ba_weight=0.1, cpc_layers=1, full_gaussian_nll=False,
-                 memory_capacity=128, two_stage=True, stage_one_fraction=1.0,
-                 stage_one_gradients="all", **kwargs):
+    def __init__(
+        self,
+        text_encoder,
+        audio_dim,
+        vision_dim,
+        audio_hidden_dim=32,
+        vision_hidden_dim=32,
+        fusion_dim=128,
+        fusion_dropout=0.1,
+        bidirectional=False,
+        cpc_weight=0.3,
+        ba_weight=0.1,
+        cpc_layers=1,
+        full_gaussian_nll=False,
+        memory_capacity=128,
+        two_stage=True,
+        stage_one_fraction=1.0,
+        stage_one_gradients="all",
+        **kwargs,
+    ):
         if stage_one_gradients not in ("all", "critics"):
             raise ValueError(
                 "`stage_one_gradients` must be 'all' or 'critics'; received "
-                f"{stage_one_gradients!r}.")
+                f"{stage_one_gradients!r}."
+            )
         if not 0.0 < stage_one_fraction <= 1.0:
             raise ValueError(
                 "`stage_one_fraction` must be in (0, 1]; received "
-                f"{stage_one_fraction}.")
-        for argument, value in (("cpc_weight", cpc_weight),
-                                ("ba_weight", ba_weight)):
+                f"{stage_one_fraction}."
+            )
+        for argument, value in (
+            ("cpc_weight", cpc_weight),
+            ("ba_weight", ba_weight),
+        ):
             if value < 0:
                 raise ValueError(
-                    f"`{argument}` must be >= 0; received {value}.")
+                    f"`{argument}` must be >= 0; received {value}."
+                )
         # === Layers ===
         initializer = "glorot_normal"  # Xavier-normal, official init
         self.text_encoder = text_encoder
         self.audio_encoder = masked_lstm_encoder.MaskedLSTMEncoder(
-            audio_hidden_dim, audio_hidden_dim, bidirectional=bidirectional,
-            kernel_initializer=initializer, name="audio_encoder")
+            audio_hidden_dim,
+            audio_hidden_dim,
+            bidirectional=bidirectional,
+            kernel_initializer=initializer,
+            name="audio_encoder",
+        )
         self.vision_encoder = masked_lstm_encoder.MaskedLSTMEncoder(
-            vision_hidden_dim, vision_hidden_dim, bidirectional=bidirectional,
-            kernel_initializer=initializer, name="vision_encoder")
+            vision_hidden_dim,
+            vision_hidden_dim,
+            bidirectional=bidirectional,
+            kernel_initializer=initializer,
+            name="vision_encoder",
+        )
         self.fusion = mlp_fusion.MLPFusion(
-            fusion_dim, num_layers=2, activation="tanh",
-            dropout=fusion_dropout, kernel_initializer=initializer,
-            name="fusion")
+            fusion_dim,
+            num_layers=2,
+            activation="tanh",
+            dropout=fusion_dropout,
+            kernel_initializer=initializer,
+            name="fusion",
+        )
         self.sentiment_head = keras.layers.Dense(
-            1, kernel_initializer=initializer, name="sentiment_head")
+            1, kernel_initializer=initializer, name="sentiment_head"
+        )
         self.mmilb_text_vision = mmilb.MMILB(
             full_gaussian_nll=full_gaussian_nll,
-            kernel_initializer=initializer, name="mmilb_text_vision")
+            kernel_initializer=initializer,
+            name="mmilb_text_vision",
+        )
         self.mmilb_text_audio = mmilb.MMILB(
             full_gaussian_nll=full_gaussian_nll,
-            kernel_initializer=initializer, name="mmilb_text_audio")
+            kernel_initializer=initializer,
+            name="mmilb_text_audio",
+        )
         self.memory_vision = batch_history_memory.BatchHistoryMemory(
-            memory_capacity, num_classes=2, name="entropy_memory_vision")
+            memory_capacity, num_classes=2, name="entropy_memory_vision"
+        )
         self.memory_audio = batch_history_memory.BatchHistoryMemory(
-            memory_capacity, num_classes=2, name="entropy_memory_audio")
+            memory_capacity, num_classes=2, name="entropy_memory_audio"
+        )
         self.cpc_predictors = {
             modality: cpc_predictor.CPCPredictor(
-                width, num_layers=cpc_layers,
-                kernel_initializer=initializer, name=f"cpc_{modality}")
+                width,
+                num_layers=cpc_layers,
+                kernel_initializer=initializer,
+                name=f"cpc_{modality}",
+            )
             for modality, width in (
                 ("text", text_encoder.hidden_dim),
                 ("audio", audio_hidden_dim * (2 if bidirectional else 1)),
-                ("vision", vision_hidden_dim * (2 if bidirectional else 1)))
+                ("vision", vision_hidden_dim * (2 if bidirectional else 1)),
+            )
         }
 
         # === Functional model ===
         inputs = mmim_inputs(audio_dim, vision_dim)
         embeddings = self._embed(inputs)
-        fused = self.fusion([embeddings["text"], embeddings["audio"],
-                             embeddings["vision"]])
+        fused = self.fusion(
+            [embeddings["text"], embeddings["audio"], embeddings["vision"]]
+        )
         outputs = {
             "sentiment": self.sentiment_head(fused),
             "fused_embedding": fused,
-            **{f"{modality}_embedding": value
-               for modality, value in embeddings.items()},
-            **{f"cpc_{modality}": predictor(fused)
-               for modality, predictor in self.cpc_predictors.items()},
+            **{
+                f"{modality}_embedding": value
+                for modality, value in embeddings.items()
+            },
+            **{
+                f"cpc_{modality}": predictor(fused)
+                for modality, predictor in self.cpc_predictors.items()
+            },
         }
         for modality, critic, memory in (
-                ("vision", self.mmilb_text_vision, self.memory_vision),
-                ("audio", self.mmilb_text_audio, self.memory_audio)):
+            ("vision", self.mmilb_text_vision, self.memory_vision),
+            ("audio", self.mmilb_text_audio, self.memory_audio),
+        ):
             bound = critic(embeddings["text"], embeddings[modality])
             outputs[f"lld_text_{modality}"] = bound["log_likelihood"]
             # The memory passes the projection through; being in the graph
             # keeps its variables tracked, saved and in JAX's state.
             outputs[f"entropy_projection_{modality}"] = memory(
-                bound["entropy_projection"])
+                bound["entropy_projection"]
+            )
         super().__init__(inputs=inputs, outputs=outputs, **kwargs)
 
         # === Config ===
@@ -225,32 +274,44 @@ class MMIMModel(msa_model.MSAModel):
         self.cpc_tracker = keras.metrics.Mean(name="cpc_loss")
         self.lld_tracker = keras.metrics.Mean(name="lld")
         self.entropy_tracker = keras.metrics.Mean(name="entropy")
-        self.skipped_tracker = keras.metrics.Sum(
-            name="entropy_skipped_classes")
+        self.skipped_tracker = keras.metrics.Sum(name="entropy_skipped_classes")
 
     def _embed(self, inputs):
-        text = self.text_encoder(inputs["text_token_ids"],
-                                 inputs["text_padding_mask"])["cls"]
+        text = self.text_encoder(
+            inputs["text_token_ids"], inputs["text_padding_mask"]
+        )["cls"]
         return {
             "text": text,
-            "audio": self.audio_encoder(inputs["audio"],
-                                        mask=inputs["audio_mask"]),
-            "vision": self.vision_encoder(inputs["vision"],
-                                          mask=inputs["vision_mask"]),
+            "audio": self.audio_encoder(
+                inputs["audio"], mask=inputs["audio_mask"]
+            ),
+            "vision": self.vision_encoder(
+                inputs["vision"], mask=inputs["vision_mask"]
+            ),
         }
 
     # --- objectives --------------------------------------------------------
-    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None,
-                     training=True):
-        loss = super().compute_loss(x=x, y=y, y_pred=y_pred,
-                                    sample_weight=sample_weight,
-                                    training=training)
+    def compute_loss(
+        self, x=None, y=None, y_pred=None, sample_weight=None, training=True
+    ):
+        loss = super().compute_loss(
+            x=x,
+            y=y,
+            y_pred=y_pred,
+            sample_weight=sample_weight,
+            training=training,
+        )
         cpc = sum(
-            ops.mean(losses.info_nce(y_pred[f"{modality}_embedding"],
-                                       y_pred[f"cpc_{modality}"]))
-            for modality in ("text", "audio", "vision"))
-        lld = (ops.mean(y_pred["lld_text_vision"])
-               + ops.mean(y_pred["lld_text_audio"]))
+            ops.mean(
+                losses.info_nce(
+                    y_pred[f"{modality}_embedding"], y_pred[f"cpc_{modality}"]
+                )
+            )
+            for modality in ("text", "audio", "vision")
+        )
+        lld = ops.mean(y_pred["lld_text_vision"]) + ops.mean(
+            y_pred["lld_text_audio"]
+        )
         self.cpc_tracker.update_state(cpc)
         self.lld_tracker.update_state(lld)
         loss = loss + self.cpc_weight * cpc - self.ba_weight * lld
@@ -268,19 +329,23 @@ class MMIMModel(msa_model.MSAModel):
         labels = ops.reshape(ops.cast(y, "float32"), (-1,))
         class_weights = ops.stack(
             [ops.cast(labels > 0, "float32"), ops.cast(labels < 0, "float32")],
-            axis=-1)
+            axis=-1,
+        )
         total = 0.0
-        for modality, memory in (("vision", self.memory_vision),
-                                 ("audio", self.memory_audio)):
-            current = ops.cast(y_pred[f"entropy_projection_{modality}"],
-                               "float32")
+        for modality, memory in (
+            ("vision", self.memory_vision),
+            ("audio", self.memory_audio),
+        ):
+            current = ops.cast(
+                y_pred[f"entropy_projection_{modality}"], "float32"
+            )
             stored_vectors, stored_weights = memory.read()
             vectors = ops.concatenate([stored_vectors, current], axis=0)
             weights = ops.concatenate([stored_weights, class_weights], axis=0)
             width = current.shape[-1]
-            entropies, valid = (
-                losses.class_conditional_gaussian_entropy(
-                    vectors, weights, min_samples=width + 1))
+            entropies, valid = losses.class_conditional_gaussian_entropy(
+                vectors, weights, min_samples=width + 1
+            )
             # 0.5 · Σ_c ½ logdet Σ_c = ¼ (logdet Σ_pos + logdet Σ_neg).
             entropy = 0.5 * ops.sum(entropies)
             # Batches 0 and 1 of an epoch do not add H (official loop).
@@ -289,7 +354,8 @@ class MMIMModel(msa_model.MSAModel):
             computed = ops.cast(counter >= 1, "float32")
             self.entropy_tracker.update_state(entropy, sample_weight=computed)
             self.skipped_tracker.update_state(
-                computed * ops.sum(1.0 - ops.cast(valid, "float32")))
+                computed * ops.sum(1.0 - ops.cast(valid, "float32"))
+            )
             total = total + included * entropy
             memory.write(current, class_weights)
             memory.increment()
@@ -309,20 +375,32 @@ class MMIMModel(msa_model.MSAModel):
         if self.stage_one_gradients == "critics":
             embeddings = {
                 modality: mmim_training.StopGradient(
-                    name=f"stop_gradient_{modality}")(value)
-                for modality, value in embeddings.items()}
+                    name=f"stop_gradient_{modality}"
+                )(value)
+                for modality, value in embeddings.items()
+            }
         bounds = [
-            self.mmilb_text_vision(embeddings["text"],
-                                   embeddings["vision"])["log_likelihood"],
-            self.mmilb_text_audio(embeddings["text"],
-                                  embeddings["audio"])["log_likelihood"],
+            self.mmilb_text_vision(embeddings["text"], embeddings["vision"])[
+                "log_likelihood"
+            ],
+            self.mmilb_text_audio(embeddings["text"], embeddings["audio"])[
+                "log_likelihood"
+            ],
         ]
-        return keras.Model(inputs, keras.layers.Add(name="lld_sum")(bounds),
-                           name=f"{self.name}_mi_stage")
+        return keras.Model(
+            inputs,
+            keras.layers.Add(name="lld_sum")(bounds),
+            name=f"{self.name}_mi_stage",
+        )
 
-    def make_optimizers(self, learning_rate=1e-3, text_learning_rate=5e-5,
-                        mi_learning_rate=5e-3, l2_decay=1e-4,
-                        global_clipnorm=5.0):
+    def make_optimizers(
+        self,
+        learning_rate=1e-3,
+        text_learning_rate=5e-5,
+        mi_learning_rate=5e-3,
+        l2_decay=1e-4,
+        global_clipnorm=5.0,
+    ):
         """The official optimizers: `(main_optimizer, stage_one_optimizer)`.
 
         Main (stage 2): BERT at `text_learning_rate`, everything else but
@@ -336,25 +414,40 @@ class MMIMModel(msa_model.MSAModel):
         main = global_clip_multi_optimizer.GlobalClipMultiOptimizer(
             keras.optimizers.OptimizerMap(
                 default_optimizer=coupled_l2_adam.CoupledL2Adam(
-                    learning_rate, l2_decay=l2_decay),
+                    learning_rate, l2_decay=l2_decay
+                ),
                 optimizer_map={
                     TEXT_ENCODER_PATTERN: coupled_l2_adam.CoupledL2Adam(
-                        text_learning_rate, l2_decay=l2_decay),
+                        text_learning_rate, l2_decay=l2_decay
+                    ),
                     MMILB_PATTERN: keras.optimizers.SGD(0.0),
-                }),
-            global_clipnorm=global_clipnorm, name="main_optimizer")
+                },
+            ),
+            global_clipnorm=global_clipnorm,
+            name="main_optimizer",
+        )
         stage_one = global_clip_multi_optimizer.GlobalClipMultiOptimizer(
             keras.optimizers.OptimizerMap(
                 default_optimizer=keras.optimizers.SGD(0.0),
                 optimizer_map={
                     MMILB_PATTERN: coupled_l2_adam.CoupledL2Adam(
-                        mi_learning_rate, l2_decay=l2_decay),
-                }),
-            global_clipnorm=global_clipnorm, name="mi_stage_optimizer")
+                        mi_learning_rate, l2_decay=l2_decay
+                    ),
+                },
+            ),
+            global_clipnorm=global_clipnorm,
+            name="mi_stage_optimizer",
+        )
         return main, stage_one
 
-    def compile(self, optimizer="auto", loss="auto", metrics="auto",
-                stage_one_optimizer="auto", **kwargs):
+    def compile(
+        self,
+        optimizer="auto",
+        loss="auto",
+        metrics="auto",
+        stage_one_optimizer="auto",
+        **kwargs,
+    ):
         """As `MSAModel.compile`; `"auto"` optimizers from `make_optimizers`.
 
         Args:
@@ -370,8 +463,9 @@ class MMIMModel(msa_model.MSAModel):
         # stage-1 view, not to this model's saved state.
         self._stage_one_state().optimizer = stage_one_optimizer
         self._stage_one_state().model = None
-        super().compile(optimizer=optimizer, loss=loss, metrics=metrics,
-                        **kwargs)
+        super().compile(
+            optimizer=optimizer, loss=loss, metrics=metrics, **kwargs
+        )
 
     def _stage_one_state(self):
         state = self.__dict__.get("_mi_stage")
@@ -388,20 +482,41 @@ class MMIMModel(msa_model.MSAModel):
             if state.optimizer is None:
                 _, state.optimizer = self.make_optimizers()
             state.model = self.mi_stage_model()
-            state.model.compile(optimizer=state.optimizer,
-                                loss=mmim_training.MaximizeOutput())
+            state.model.compile(
+                optimizer=state.optimizer, loss=mmim_training.MaximizeOutput()
+            )
         return state.model
 
-    def fit(self, x=None, y=None, batch_size=None, epochs=1, callbacks=None,
-            **kwargs):
+    def fit(
+        self,
+        x=None,
+        y=None,
+        batch_size=None,
+        epochs=1,
+        callbacks=None,
+        **kwargs,
+    ):
         """`keras.Model.fit` running both MMIM stages in every epoch."""
         callbacks = list(callbacks or [])
-        callbacks.insert(0, mmim_training.MMIMTwoStageCallback(
-            self, x, y, batch_size=batch_size,
-            stage_one_fraction=self.stage_one_fraction,
-            run_stage_one=self.two_stage))
-        return super().fit(x, y, batch_size=batch_size, epochs=epochs,
-                           callbacks=callbacks, **kwargs)
+        callbacks.insert(
+            0,
+            mmim_training.MMIMTwoStageCallback(
+                self,
+                x,
+                y,
+                batch_size=batch_size,
+                stage_one_fraction=self.stage_one_fraction,
+                run_stage_one=self.two_stage,
+            ),
+        )
+        return super().fit(
+            x,
+            y,
+            batch_size=batch_size,
+            epochs=epochs,
+            callbacks=callbacks,
+            **kwargs,
+        )
 
     # --- serialization -----------------------------------------------------
     def get_config(self):
@@ -430,21 +545,22 @@ class MMIMModel(msa_model.MSAModel):
     def from_config(cls, config):
         config = dict(config)
         config["text_encoder"] = keras.layers.deserialize(
-            config["text_encoder"])
+            config["text_encoder"]
+        )
         return cls(**config)
 
 
 def mmim_inputs(audio_dim, vision_dim):
     """The named `keras.Input`s of MMIM (any sequence lengths)."""
     return {
-        "text_token_ids": keras.Input((None,), dtype="int32",
-                                      name="text_token_ids"),
-        "text_padding_mask": keras.Input((None,), dtype="int32",
-                                         name="text_padding_mask"),
+        "text_token_ids": keras.Input(
+            (None,), dtype="int32", name="text_token_ids"
+        ),
+        "text_padding_mask": keras.Input(
+            (None,), dtype="int32", name="text_padding_mask"
+        ),
         "audio": keras.Input((None, audio_dim), name="audio"),
         "audio_mask": keras.Input((None,), dtype="int32", name="audio_mask"),
         "vision": keras.Input((None, vision_dim), name="vision"),
-        "vision_mask": keras.Input((None,), dtype="int32",
-                                   name="vision_mask"),
+        "vision_mask": keras.Input((None,), dtype="int32", name="vision_mask"),
     }
-

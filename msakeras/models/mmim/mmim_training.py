@@ -16,8 +16,12 @@ class MaximizeOutput(keras.losses.Loss):
     model outputs it per sample and is compiled with this loss.
     """
 
-    def __init__(self, reduction="sum_over_batch_size",
-                 name="maximize_output", dtype=None):
+    def __init__(
+        self,
+        reduction="sum_over_batch_size",
+        name="maximize_output",
+        dtype=None,
+    ):
         super().__init__(name=name, reduction=reduction, dtype=dtype)
 
     def call(self, y_true, y_pred):
@@ -65,8 +69,15 @@ class MMIMTwoStageCallback(keras.callbacks.Callback):
         run_stage_one: bool. `False` only resets the memory (stage 2 alone).
     """
 
-    def __init__(self, mmim_model, x, y=None, batch_size=None,
-                 stage_one_fraction=1.0, run_stage_one=True):
+    def __init__(
+        self,
+        mmim_model,
+        x,
+        y=None,
+        batch_size=None,
+        stage_one_fraction=1.0,
+        run_stage_one=True,
+    ):
         super().__init__()
         self.mmim_model = mmim_model
         self.x = x
@@ -96,8 +107,13 @@ class MMIMTwoStageCallback(keras.callbacks.Callback):
             # (official: `entropy_prj` is never trained).
             warnings.filterwarnings("ignore", "Gradients do not exist")
             history = stage_model.fit(
-                self.x, self.y, batch_size=self.batch_size, epochs=1,
-                steps_per_epoch=self._stage_one_steps(), verbose=0)
+                self.x,
+                self.y,
+                batch_size=self.batch_size,
+                epochs=1,
+                steps_per_epoch=self._stage_one_steps(),
+                verbose=0,
+            )
         self.last_stage_one_loss = float(history.history["loss"][-1])
 
     def on_epoch_end(self, epoch, logs=None):

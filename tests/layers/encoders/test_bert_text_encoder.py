@@ -12,10 +12,19 @@ from msakeras.testing import TestCase
 
 
 def tiny_backbone(exact=True):
-    cls = (exact_gelu_bert_backbone.ExactGeluBertBackbone if exact
-           else __import__("keras_hub").models.BertBackbone)
-    return cls(vocabulary_size=100, num_layers=2, num_heads=2, hidden_dim=16,
-               intermediate_dim=32, max_sequence_length=16)
+    cls = (
+        exact_gelu_bert_backbone.ExactGeluBertBackbone
+        if exact
+        else __import__("keras_hub").models.BertBackbone
+    )
+    return cls(
+        vocabulary_size=100,
+        num_layers=2,
+        num_heads=2,
+        hidden_dim=16,
+        intermediate_dim=32,
+        max_sequence_length=16,
+    )
 
 
 def numpy_erf_gelu(x):
@@ -30,11 +39,23 @@ class ExactGeluBertBackboneTest(TestCase):
         inputs = np.random.RandomState(0).normal(size=(3, 16)) * 3.0
         kernel, bias = (keras.ops.convert_to_numpy(w) for w in dense.weights)
         expected = numpy_erf_gelu(inputs @ kernel + bias)
-        self.assertAllClose(dense(inputs.astype("float32")), expected,
-                            atol=1e-5)
-        tanh_gelu = 0.5 * (inputs @ kernel + bias) * (1 + np.tanh(
-            math.sqrt(2 / math.pi) * ((inputs @ kernel + bias)
-                                      + 0.044715 * (inputs @ kernel + bias)**3)))
+        self.assertAllClose(
+            dense(inputs.astype("float32")), expected, atol=1e-5
+        )
+        tanh_gelu = (
+            0.5
+            * (inputs @ kernel + bias)
+            * (
+                1
+                + np.tanh(
+                    math.sqrt(2 / math.pi)
+                    * (
+                        (inputs @ kernel + bias)
+                        + 0.044715 * (inputs @ kernel + bias) ** 3
+                    )
+                )
+            )
+        )
         self.assertGreater(np.max(np.abs(expected - tanh_gelu)), 1e-5)
 
     def test_exact_gelu_survives_keras_round_trip(self):
@@ -48,19 +69,23 @@ class ExactGeluBertBackboneTest(TestCase):
         backbone.save(path)
         revived = keras.models.load_model(path)
         self.assertIsInstance(
-            revived, exact_gelu_bert_backbone.ExactGeluBertBackbone)
-        self.assertAllClose(revived(inputs)["sequence_output"],
-                            backbone(inputs)["sequence_output"], atol=1e-6)
+            revived, exact_gelu_bert_backbone.ExactGeluBertBackbone
+        )
+        self.assertAllClose(
+            revived(inputs)["sequence_output"],
+            backbone(inputs)["sequence_output"],
+            atol=1e-6,
+        )
 
 
 class BertTextEncoderTest(TestCase):
     def setUp(self):
         super().setUp()
         self.input_data = {
-            "token_ids": np.array([[1, 5, 7, 2, 0], [1, 9, 2, 0, 0]],
-                                  "int32"),
-            "padding_mask": np.array([[1, 1, 1, 1, 0], [1, 1, 1, 0, 0]],
-                                     "int32"),
+            "token_ids": np.array([[1, 5, 7, 2, 0], [1, 9, 2, 0, 0]], "int32"),
+            "padding_mask": np.array(
+                [[1, 1, 1, 1, 0], [1, 1, 1, 0, 0]], "int32"
+            ),
         }
 
     def test_layer_basics(self):
@@ -78,24 +103,31 @@ class BertTextEncoderTest(TestCase):
         backbone = tiny_backbone()
         encoder = bert_text_encoder.BertTextEncoder(backbone)
         outputs = encoder(**self.input_data)
-        reference = backbone({
-            **self.input_data,
-            "segment_ids": np.zeros((2, 5), "int32"),
-        })["sequence_output"]
-        self.assertAllClose(outputs["cls"],
-                            keras.ops.convert_to_numpy(reference)[:, 0])
+        reference = backbone(
+            {
+                **self.input_data,
+                "segment_ids": np.zeros((2, 5), "int32"),
+            }
+        )["sequence_output"]
+        self.assertAllClose(
+            outputs["cls"], keras.ops.convert_to_numpy(reference)[:, 0]
+        )
 
     def test_padded_tokens_do_not_change_cls(self):
         encoder = bert_text_encoder.BertTextEncoder(tiny_backbone())
         noisy = dict(self.input_data)
         noisy["token_ids"] = self.input_data["token_ids"].copy()
         noisy["token_ids"][1, 3:] = 50  # padded positions only
-        self.assertAllClose(encoder(**self.input_data)["cls"],
-                            encoder(**noisy)["cls"], atol=1e-5)
+        self.assertAllClose(
+            encoder(**self.input_data)["cls"],
+            encoder(**noisy)["cls"],
+            atol=1e-5,
+        )
 
     def test_freezing(self):
-        encoder = bert_text_encoder.BertTextEncoder(tiny_backbone(),
-                                                    fine_tune=False)
+        encoder = bert_text_encoder.BertTextEncoder(
+            tiny_backbone(), fine_tune=False
+        )
         encoder(**self.input_data)
         self.assertEmpty(encoder.trainable_weights)
 
@@ -125,18 +157,29 @@ class BundledMiniLMTest(TestCase):
                 **{k: torch.from_numpy(v) for k, v in encoded.items()}
             ).last_hidden_state.numpy()[0]
         encoder = bert_text_encoder.BertTextEncoder(
-            bert_loading.load_bert_backbone())
-        outputs = encoder(encoded["input_ids"].astype("int32"),
-                          encoded["attention_mask"].astype("int32"))
+            bert_loading.load_bert_backbone()
+        )
+        outputs = encoder(
+            encoded["input_ids"].astype("int32"),
+            encoded["attention_mask"].astype("int32"),
+        )
         self.assertEqual(encoder.hidden_dim, 384)
         self.assertAllClose(outputs["sequence"][0], reference, atol=1e-4)
         # The tanh-GELU backbone keras-hub loads is measurably further off.
         approximate = bert_text_encoder.BertTextEncoder(
-            bert_loading.load_bert_backbone(exact_gelu=False))
-        difference = np.max(np.abs(keras.ops.convert_to_numpy(approximate(
-            encoded["input_ids"].astype("int32"),
-            encoded["attention_mask"].astype("int32"))["sequence"][0])
-            - reference))
+            bert_loading.load_bert_backbone(exact_gelu=False)
+        )
+        difference = np.max(
+            np.abs(
+                keras.ops.convert_to_numpy(
+                    approximate(
+                        encoded["input_ids"].astype("int32"),
+                        encoded["attention_mask"].astype("int32"),
+                    )["sequence"][0]
+                )
+                - reference
+            )
+        )
         self.assertGreater(difference, 1e-4)
 
     def test_vocabulary_is_bert_base_uncased(self):

@@ -8,14 +8,18 @@ class MLPFusionTest(TestCase):
     def setUp(self):
         super().setUp()
         rng = np.random.RandomState(0)
-        self.inputs = [rng.normal(size=(3, width)).astype("float32")
-                       for width in (4, 2, 3)]
+        self.inputs = [
+            rng.normal(size=(3, width)).astype("float32") for width in (4, 2, 3)
+        ]
 
     def test_layer_basics(self):
         self.run_layer_test(
-            mlp_fusion.MLPFusion, {"hidden_dim": 5, "dropout": 0.2},
-            {"inputs": self.inputs}, expected_output_shape=(3, 5),
-            expected_num_trainable_weights=4)
+            mlp_fusion.MLPFusion,
+            {"hidden_dim": 5, "dropout": 0.2},
+            {"inputs": self.inputs},
+            expected_output_shape=(3, 5),
+            expected_num_trainable_weights=4,
+        )
 
     def test_matches_numpy_at_inference(self):
         layer = mlp_fusion.MLPFusion(hidden_dim=5, dropout=0.5)
@@ -27,8 +31,10 @@ class MLPFusionTest(TestCase):
         self.assertAllClose(output, hidden, atol=1e-5)
 
     def test_bad_config(self):
-        for kwargs, argument in [({"hidden_dim": 0}, "hidden_dim"),
-                                 ({"num_layers": 0}, "num_layers"),
-                                 ({"dropout": 1.5}, "dropout")]:
+        for kwargs, argument in [
+            ({"hidden_dim": 0}, "hidden_dim"),
+            ({"num_layers": 0}, "num_layers"),
+            ({"dropout": 1.5}, "dropout"),
+        ]:
             with self.assertRaisesRegex(ValueError, argument):
                 mlp_fusion.MLPFusion(**kwargs)

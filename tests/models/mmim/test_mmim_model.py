@@ -9,8 +9,13 @@ from msakeras.testing import TestCase
 
 def tiny_text_encoder():
     backbone = msakeras.layers.ExactGeluBertBackbone(
-        vocabulary_size=100, num_layers=1, num_heads=2, hidden_dim=16,
-        intermediate_dim=32, max_sequence_length=16)
+        vocabulary_size=100,
+        num_layers=1,
+        num_heads=2,
+        hidden_dim=16,
+        intermediate_dim=32,
+        max_sequence_length=16,
+    )
     return msakeras.layers.BertTextEncoder(backbone, name="text_encoder")
 
 
@@ -19,8 +24,7 @@ def tiny_batch(num_samples=12, seed=0):
     audio_lengths = rng.randint(1, 8, (num_samples, 1))
     vision_lengths = rng.randint(1, 7, (num_samples, 1))
     x = {
-        "text_token_ids": rng.randint(3, 100, (num_samples, 6)).astype(
-            "int32"),
+        "text_token_ids": rng.randint(3, 100, (num_samples, 6)).astype("int32"),
         "text_padding_mask": np.ones((num_samples, 6), "int32"),
         "audio": rng.normal(size=(num_samples, 7, 5)).astype("float32"),
         "audio_mask": (np.arange(7)[None] < audio_lengths).astype("int32"),
@@ -35,15 +39,23 @@ def tiny_batch(num_samples=12, seed=0):
 
 
 def tiny_model(**kwargs):
-    settings = dict(audio_dim=5, vision_dim=4, audio_hidden_dim=8,
-                    vision_hidden_dim=8, fusion_dim=16, memory_capacity=16)
+    settings = dict(
+        audio_dim=5,
+        vision_dim=4,
+        audio_hidden_dim=8,
+        vision_hidden_dim=8,
+        fusion_dim=16,
+        memory_capacity=16,
+    )
     settings.update(kwargs)
     return msakeras.models.MMIMModel(tiny_text_encoder(), **settings)
 
 
 def weights_by_path(model):
-    return {variable.path: keras.ops.convert_to_numpy(variable).copy()
-            for variable in model.trainable_variables}
+    return {
+        variable.path: keras.ops.convert_to_numpy(variable).copy()
+        for variable in model.trainable_variables
+    }
 
 
 def numpy_entropy(vectors, labels, epsilon=1e-6):
@@ -54,7 +66,8 @@ def numpy_entropy(vectors, labels, epsilon=1e-6):
         centred = chosen - chosen.mean(axis=0)
         covariance = centred.T @ centred / len(chosen)
         _, logdet = np.linalg.slogdet(
-            covariance + epsilon * np.eye(vectors.shape[1]))
+            covariance + epsilon * np.eye(vectors.shape[1])
+        )
         total += 0.25 * logdet
     return total
 
@@ -74,7 +87,8 @@ class MMIMModelTest(TestCase):
         self.assertEqual(tuple(outputs["cpc_text"].shape), (4, 16))
         self.assertEqual(tuple(outputs["lld_text_vision"].shape), (4,))
         self.assertEqual(
-            tuple(outputs["entropy_projection_audio"].shape), (4, 2))
+            tuple(outputs["entropy_projection_audio"].shape), (4, 2)
+        )
 
     @parameterized.named_parameters(("all", "all"), ("critics", "critics"))
     def test_stage_one_moves_only_the_likelihood_critics(self, gradients):
@@ -88,7 +102,8 @@ class MMIMModelTest(TestCase):
         for path, value in before.items():
             moved = not np.allclose(value, after[path])
             critic = "/mmilb_" in f"/{path}" and (
-                "entropy_projection" not in path)
+                "entropy_projection" not in path
+            )
             self.assertEqual(moved, critic, path)
 
     def test_stage_two_keeps_the_critics_and_trains_the_rest(self):
@@ -115,8 +130,9 @@ class MMIMModelTest(TestCase):
         self.assertLen(history.history["mi_stage_loss"], 2)
         # Two batches per epoch; the memory restarts every epoch.
         self.assertEqual(
-            int(keras.ops.convert_to_numpy(
-                model.memory_vision.batch_counter)), 2)
+            int(keras.ops.convert_to_numpy(model.memory_vision.batch_counter)),
+            2,
+        )
 
     def test_stage_two_gradients_are_clipped_globally(self):
         x, y = tiny_batch()
@@ -125,15 +141,17 @@ class MMIMModelTest(TestCase):
         optimizer = msakeras.optimizers.GlobalClipMultiOptimizer(
             keras.optimizers.OptimizerMap(
                 default_optimizer=keras.optimizers.SGD(1.0),
-                optimizer_map={mmim_model.MMILB_PATTERN:
-                               keras.optimizers.SGD(0.0)}),
-            global_clipnorm=clip)
+                optimizer_map={
+                    mmim_model.MMILB_PATTERN: keras.optimizers.SGD(0.0)
+                },
+            ),
+            global_clipnorm=clip,
+        )
         model.compile(optimizer=optimizer)
         before = weights_by_path(model)
         model.fit(x, y, batch_size=12, epochs=1, verbose=0)
         after = weights_by_path(model)
-        step = np.sqrt(sum(np.sum((after[p] - before[p]) ** 2)
-                           for p in before))
+        step = np.sqrt(sum(np.sum((after[p] - before[p]) ** 2) for p in before))
         # The critics' gradients count in the norm but do not move: the
         # applied step is at most `clip` and not zero.
         self.assertLessEqual(step, clip * (1 + 1e-4))
@@ -146,8 +164,11 @@ class MMIMModelTest(TestCase):
         y_pred = model(x, training=False)
         model.reset_entropy_memory()
         losses = [
-            float(keras.ops.convert_to_numpy(model.compute_loss(
-                x=x, y=y, y_pred=y_pred, training=True)))
+            float(
+                keras.ops.convert_to_numpy(
+                    model.compute_loss(x=x, y=y, y_pred=y_pred, training=True)
+                )
+            )
             for _ in range(3)
         ]
         self.assertAlmostEqual(losses[0], losses[1], places=5)
@@ -155,14 +176,19 @@ class MMIMModelTest(TestCase):
         expected = 0.0
         for modality in ("vision", "audio"):
             vectors = keras.ops.convert_to_numpy(
-                y_pred[f"entropy_projection_{modality}"]).astype("float64")
+                y_pred[f"entropy_projection_{modality}"]
+            ).astype("float64")
             # Memory (previous batch) and current batch: the same rows.
-            expected += numpy_entropy(np.concatenate([vectors, vectors]),
-                                      np.concatenate([labels, labels]))
-        self.assertAllClose(losses[2], losses[1] - 0.1 * expected,
-                            atol=1e-4, rtol=1e-4)
-        self.assertEqual(int(keras.ops.convert_to_numpy(
-            model.memory_audio.batch_counter)), 3)
+            expected += numpy_entropy(
+                np.concatenate([vectors, vectors]),
+                np.concatenate([labels, labels]),
+            )
+        self.assertAllClose(
+            losses[2], losses[1] - 0.1 * expected, atol=1e-4, rtol=1e-4
+        )
+        self.assertEqual(
+            int(keras.ops.convert_to_numpy(model.memory_audio.batch_counter)), 3
+        )
 
     def test_too_small_classes_are_skipped_not_nan(self):
         x, y = tiny_batch(6)
@@ -175,8 +201,9 @@ class MMIMModelTest(TestCase):
             loss = model.compute_loss(x=x, y=y, y_pred=y_pred, training=True)
         self.assertAllFinite(loss)
         # Negative class: 2 rows < width 3 + 1, skipped in both pairs.
-        self.assertGreater(float(keras.ops.convert_to_numpy(
-            model.skipped_tracker.result())), 0)
+        self.assertGreater(
+            float(keras.ops.convert_to_numpy(model.skipped_tracker.result())), 0
+        )
 
     def test_short_fit_lowers_the_training_loss(self):
         x, y = tiny_batch(16, seed=1)
