@@ -7,3 +7,4 @@ from msakeras.optimizers.global_clip_multi_optimizer import (
 from msakeras.optimizers.global_clip_multi_optimizer import (
     clip_by_global_norm_like_torch,
 )
+from msakeras.optimizers.variable_patterns import variables_pattern

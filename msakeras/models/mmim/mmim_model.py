@@ -13,11 +13,12 @@ from msakeras.models import msa_model
 from msakeras.models.mmim import mmim_training
 from msakeras.optimizers import coupled_l2_adam
 from msakeras.optimizers import global_clip_multi_optimizer
+from msakeras.optimizers import variable_patterns
 
-# Variable-path regexes of the three parameter groups (architecture §7.3),
-# full-matched against `variable.path`, which may or may not start with the
-# model name depending on how the layer was reached.
-TEXT_ENCODER_PATTERN = "(.*/)?text_encoder/.*"
+# Regex of the critics' variable paths (`OptimizerMap` full-matches it
+# against `variable.path`, which may or may not start with the model name).
+# The text encoder's group is keyed by its exact paths (`variables_pattern`):
+# keras-hub names BERT's weights outside the encoder's scope.
 MMILB_PATTERN = "(.*/)?mmilb_.*"
 
 
@@ -411,13 +412,14 @@ class MMIMModel(msa_model.MSAModel):
         parameters, as `clip_grad_norm_(model.parameters(), clip)`.
         Defaults: paper Table 3, MOSI.
         """
+        text_pattern = variable_patterns.variables_pattern(self.text_encoder)
         main = global_clip_multi_optimizer.GlobalClipMultiOptimizer(
             keras.optimizers.OptimizerMap(
                 default_optimizer=coupled_l2_adam.CoupledL2Adam(
                     learning_rate, l2_decay=l2_decay
                 ),
                 optimizer_map={
-                    TEXT_ENCODER_PATTERN: coupled_l2_adam.CoupledL2Adam(
+                    text_pattern: coupled_l2_adam.CoupledL2Adam(
                         text_learning_rate, l2_decay=l2_decay
                     ),
                     MMILB_PATTERN: keras.optimizers.SGD(0.0),

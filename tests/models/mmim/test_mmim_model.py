@@ -122,6 +122,23 @@ class MMIMModelTest(TestCase):
             elif "pooled_dense" not in path and "key/bias" not in path:
                 self.assertTrue(moved, path)
 
+    def test_text_encoder_has_its_own_learning_rate(self):
+        x, y = tiny_batch()
+        model = tiny_model(two_stage=False)
+        main, stage_one = model.make_optimizers(text_learning_rate=0.0)
+        model.compile(optimizer=main, stage_one_optimizer=stage_one)
+        text_paths = {v.path for v in model.text_encoder.trainable_variables}
+        before = weights_by_path(model)
+        model.fit(x, y, batch_size=6, epochs=1, verbose=0)
+        after = weights_by_path(model)
+        for path in text_paths:
+            self.assertAllClose(after[path], before[path], atol=0)
+        self.assertFalse(
+            np.allclose(
+                after["fusion/dense_0/kernel"], before["fusion/dense_0/kernel"]
+            )
+        )
+
     def test_fit_runs_both_stages_every_epoch(self):
         x, y = tiny_batch()
         model = tiny_model()
