@@ -1,5 +1,8 @@
 """The standard HDF5 data format, its reader and the synthetic default."""
 
+from msakeras.data.contrastive_pair_sampler import ContrastivePairSampler
+from msakeras.data.contrastive_pair_sampler import SamplerRefreshCallback
+from msakeras.data.contrastive_pair_sampler import retrieve_candidates
 from msakeras.data.feature_sequence import FeatureSequence
 from msakeras.data.hdf5_store import get_split
 from msakeras.data.hdf5_store import load_split

@@ -1,4 +1,6 @@
 """The five published models and their base class."""
 
-from msakeras.models.msa_model import MSAModel
+from msakeras.models.dashfusion.dashfusion_model import DashFusionModel
 from msakeras.models.mmim.mmim_model import MMIMModel
+from msakeras.models.msa_model import MSAModel
+from msakeras.models.self_mi.self_mi_model import SelfMIModel

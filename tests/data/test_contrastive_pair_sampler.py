@@ -32,14 +32,16 @@ def intended_pre_sample(similarity, labels, keep=10):
     """The rule the paper describes: sample ids, the anchor excluded."""
     retrieve = {"ss": [], "sd": [], "dd": []}
     for i in range(len(labels)):
-        order = [j for j in np.argsort(-similarity[i], kind="stable")
-                 if j != i]
+        order = [j for j in np.argsort(-similarity[i], kind="stable") if j != i]
         retrieve["ss"].append(
-            [j for j in order if labels[j] == labels[i]][:keep])
+            [j for j in order if labels[j] == labels[i]][:keep]
+        )
         retrieve["sd"].append(
-            [j for j in order if labels[j] != labels[i]][:keep])
+            [j for j in order if labels[j] != labels[i]][:keep]
+        )
         retrieve["dd"].append(
-            [j for j in order[::-1] if labels[j] != labels[i]][:keep])
+            [j for j in order[::-1] if labels[j] != labels[i]][:keep]
+        )
     return retrieve
 
 
@@ -53,8 +55,10 @@ class _ArrayDataset:
         return int(np.ceil(len(self.labels) / self.batch_size))
 
     def __getitem__(self, index):
-        rows = np.arange(index * self.batch_size,
-                         min((index + 1) * self.batch_size, len(self.labels)))
+        rows = np.arange(
+            index * self.batch_size,
+            min((index + 1) * self.batch_size, len(self.labels)),
+        )
         inputs = {key: value[rows] for key, value in self.arrays.items()}
         return inputs, self.labels[rows].reshape(-1, 1)
 
@@ -66,17 +70,20 @@ class ContrastivePairSamplerTest(test_case.TestCase):
     def setUp(self):
         super().setUp()
         # 8 samples, classes after rounding: 1 1 -1 -1 0 1 -1 0.
-        self.labels = np.array([0.8, 1.2, -1.0, -0.6, 0.2, 1.4, -1.2, -0.2],
-                               "float32")
+        self.labels = np.array(
+            [0.8, 1.2, -1.0, -0.6, 0.2, 1.4, -1.2, -0.2], "float32"
+        )
         rng = np.random.default_rng(0)
         self.features = rng.normal(size=(8, 3)).astype("float32")
         self.similarity = sampler_module.cosine_similarity(self.features)
 
     def test_intended_choices_match_numpy(self):
         lists = sampler_module.retrieve_candidates(
-            self.similarity, self.labels, candidates_per_list=3)
-        expected = intended_pre_sample(self.similarity,
-                                       np.round(self.labels), keep=3)
+            self.similarity, self.labels, candidates_per_list=3
+        )
+        expected = intended_pre_sample(
+            self.similarity, np.round(self.labels), keep=3
+        )
         for role in ("ss", "sd", "dd"):
             for i in range(8):
                 self.assertEqual(list(lists[role][i]), expected[role][i])
@@ -87,10 +94,15 @@ class ContrastivePairSamplerTest(test_case.TestCase):
 
     def test_chunked_features_equal_full_matrix(self):
         full = sampler_module.retrieve_candidates(
-            self.similarity, self.labels, candidates_per_list=3)
+            self.similarity, self.labels, candidates_per_list=3
+        )
         chunked = sampler_module.retrieve_candidates(
-            None, self.labels, candidates_per_list=3, chunk_size=3,
-            features=self.features)
+            None,
+            self.labels,
+            candidates_per_list=3,
+            chunk_size=3,
+            features=self.features,
+        )
         for role in full:
             for a, b in zip(full[role], chunked[role]):
                 self.assertEqual(list(a), list(b))
@@ -99,8 +111,11 @@ class ContrastivePairSamplerTest(test_case.TestCase):
         rank = np.argsort(-self.similarity, axis=1, kind="stable")
         expected = official_pre_sample(rank, np.round(self.labels), keep=3)
         lists = sampler_module.retrieve_candidates(
-            self.similarity, self.labels, candidates_per_list=3,
-            replicate_reference_sampler_bug=True)
+            self.similarity,
+            self.labels,
+            candidates_per_list=3,
+            replicate_reference_sampler_bug=True,
+        )
         for role in ("ss", "sd", "dd"):
             for i in range(8):
                 self.assertEqual(list(lists[role][i]), expected[role][i])
@@ -110,25 +125,39 @@ class ContrastivePairSamplerTest(test_case.TestCase):
         # partners of anchor 2 (class -1) include samples of other classes.
         classes = np.round(self.labels)
         buggy = sampler_module.retrieve_candidates(
-            self.similarity, self.labels, candidates_per_list=3,
-            replicate_reference_sampler_bug=True)
+            self.similarity,
+            self.labels,
+            candidates_per_list=3,
+            replicate_reference_sampler_bug=True,
+        )
         fixed = sampler_module.retrieve_candidates(
-            self.similarity, self.labels, candidates_per_list=3)
-        wrong = [(i, j) for i in range(8) for j in buggy["ss"][i]
-                 if classes[j] != classes[i] or j == i]
+            self.similarity, self.labels, candidates_per_list=3
+        )
+        wrong = [
+            (i, j)
+            for i in range(8)
+            for j in buggy["ss"][i]
+            if classes[j] != classes[i] or j == i
+        ]
         self.assertNotEmpty(wrong)
         for i in range(8):
-            self.assertTrue(all(classes[j] == classes[i] and j != i
-                                for j in fixed["ss"][i]))
+            self.assertTrue(
+                all(classes[j] == classes[i] and j != i for j in fixed["ss"][i])
+            )
 
     def test_batches_are_role_major(self):
-        arrays = {"audio": np.arange(8, dtype="float32")[:, None, None]
-                  * np.ones((1, 3, 2), "float32"),
-                  "index": np.arange(8, dtype="int32")}
+        arrays = {
+            "audio": np.arange(8, dtype="float32")[:, None, None]
+            * np.ones((1, 3, 2), "float32"),
+            "index": np.arange(8, dtype="int32"),
+        }
         dataset = _ArrayDataset(arrays, self.labels, batch_size=4)
         sampler = sampler_module.ContrastivePairSampler(
-            dataset, labels=self.labels, partners_per_role=2,
-            candidates_per_list=3)
+            dataset,
+            labels=self.labels,
+            partners_per_role=2,
+            candidates_per_list=3,
+        )
         sampler.update_similarity(features=self.features)
         inputs, labels = sampler[1]
         self.assertNotIn("index", inputs)
@@ -137,10 +166,12 @@ class ContrastivePairSamplerTest(test_case.TestCase):
         ids = inputs["audio"][:, 0, 0].astype(int).reshape(7, 4)
         np.testing.assert_array_equal(ids[0], [4, 5, 6, 7])
         for column, anchor in enumerate(ids[0]):
-            for row, role in zip(range(1, 7), ["ss"] * 2 + ["dd"] * 2 +
-                                 ["sd"] * 2):
-                self.assertIn(ids[row, column],
-                              list(sampler.candidates[role][anchor]))
+            for row, role in zip(
+                range(1, 7), ["ss"] * 2 + ["dd"] * 2 + ["sd"] * 2
+            ):
+                self.assertIn(
+                    ids[row, column], list(sampler.candidates[role][anchor])
+                )
             if len(sampler.candidates["ss"][anchor]) >= 2:  # no repeats
                 self.assertNotEqual(ids[1, column], ids[2, column])
             else:  # GAP: a one-element list is drawn with replacement

@@ -1,0 +1,563 @@
+"""`SelfMIModel`: Self-MI (Nguyen et al., PACLIC 37, 2023) and Self-MM."""
+
+import re
+
+import keras
+from keras import ops
+
+from msakeras import losses
+from msakeras.layers.encoders import masked_lstm_encoder
+from msakeras.layers.estimators import cpc_predictor
+from msakeras.layers.fusion import mlp_fusion
+from msakeras.layers.state import unimodal_label_generator
+from msakeras.models import msa_model
+from msakeras.models.self_mi import self_mi_layers
+from msakeras.optimizers import coupled_l2_adam
+from msakeras.optimizers import global_clip_multi_optimizer
+
+MODALITIES = ("text", "audio", "vision")
+LABEL_GENERATORS = ("ulgm", "ulg_mi")
+# Variable-path regexes of Self-MM's parameter groups (architecture §7.3).
+AUDIO_ENCODER_PATTERN = ".*audio_encoder/.*"
+VISION_ENCODER_PATTERN = ".*vision_encoder/.*"
+# BERT parameters without weight decay (Self-MM: bias, LayerNorm weights).
+_NO_DECAY = re.compile(r".*(/bias|layer_norm/gamma|layer_norm/beta)$")
+
+
+@keras.saving.register_keras_serializable(package="msakeras")
+class SelfMIModel(msa_model.MSAModel):
+    """Self-MI: self-supervised multi-task MSA with auxiliary CPC (and Self-MM).
+
+    Architecture (models.md §6.2–6.3; Self-MM `SELF_MM` model):
+
+    - text `X^t`: BERT, last-layer `[CLS]` state; audio `X^a`, vision
+      `X^v`: unidirectional sLSTM over the valid frames, final state,
+      then a linear layer (eqs. 2–4).
+    - fusion `Z^m = ReLU(W · Dropout([X^t; X^a; X^v]))` (eqs. 5–6) and
+      unimodal `Z^s = ReLU(W_s · Dropout(X^s))` (eq. 8).
+    - four regression heads (fusion, text, audio, vision). DECISION
+      (§6.2): Self-MM's head `ŷ = W_3 ReLU(W_2 Z)` (`head_layers=2`);
+      `head_layers=1` gives the paper's affine `ŷ = W_2 Z + b` (eqs. 7/9).
+      Only the fusion head (`sentiment`) is used at inference.
+    - CPC between `Z^m` and each `Z^s` (eqs. 11–15): `G^s = Linear(d_m →
+      d_s)` (`CPCPredictor`), MMIM's InfoNCE with the plain norm (the
+      paper's `‖·‖²` is a typo) and log-sum-exp over predictions
+      (`msakeras.losses.info_nce`, §3.4 DECISION). `cpc_modalities`
+      selects the terms (the paper's Table 6 ablations drop one each).
+    - unimodal labels `y_s` per training sample, in the
+      `UnimodalLabelGenerator` state keyed by the `index` input:
+      `label_generator="ulgm"` is Self-MM's relative-distance ULGM (§3.6;
+      this model with `cpc_weight=0` is Self-MM), `"ulg_mi"` is Self-MI's
+      ULG_MI (§6.4, our reading): `R^s(G^s(Z^m)/‖G^s(Z^m)‖)` with
+      `R^s = Linear–ReLU–Linear` (`GeneratedLabelHead`), trained with
+      `L_gen = Σ_s MAE(R^s(p̄^s), y_m)` (eq. 16) with the gradient stopped
+      into `Z^m` (DECISION: `G^s` and `R^s` learn from it, the backbone
+      does not); from a sample's second epoch its labels move towards
+      `clamp(R^s(p̄^s), ±H)` with Self-MM's epoch momentum (DECISION).
+
+    Objective (eq. 17 plus §6.5, GAP on the combination):
+    `L = mean_i[|ŷ_m − y_m| + Σ_s tanh(|y_s − y_m|)·|ŷ_s − y_s|]
+    + L_gen + λ_cpc · L_CPC`. The first term is the compiled loss on
+    `sentiment` (MAE by default); the unimodal terms use the labels as
+    they were before this batch's label update (MMSA order) and are
+    computed in training only (MMSA validates on the fusion task alone);
+    `L_gen` (ULG_MI only) and `L_CPC` are tracked as `generation_loss`
+    and `cpc_loss`, the unimodal terms as `unimodal_loss`.
+
+    **State updates inside `fit`.** `compute_loss(training=True)` calls
+    `UnimodalLabelGenerator.update` with the batch's `index`, `y_m`, the
+    detached features `Z^m, Z^s` and (ULG_MI) the generated labels: it
+    returns the labels read before writing, then updates labels (epoch
+    `n > 1`: a sample's own visit count, see the layer), features and
+    centres. Evaluation and `predict` never touch the tables. The state is
+    saved in `.keras` files and backups, so resumed runs continue it.
+
+    `compile()` with no optimizer uses `make_optimizers()` (Self-MM's
+    per-group Adam with coupled L2 and gradient accumulation, MOSI
+    settings of models.md §6.6).
+
+    Args:
+        text_encoder: `BertTextEncoder` (or a layer with the same call).
+        audio_dim: int. Audio feature width (MOSI 5, MOSEI 74, SIMS 33).
+        vision_dim: int. Vision feature width (MOSI 20, MOSEI 35, SIMS 709).
+        num_train_samples: int. Size of the training split (label tables).
+        label_generator: str. `"ulg_mi"` (Self-MI) or `"ulgm"` (Self-MM).
+            Defaults to `"ulg_mi"`.
+        audio_hidden_dim: int. Audio LSTM width. Defaults to `16`.
+        audio_output_dim: int or None. Width of `X^a`. Defaults to `None`
+            (= `audio_hidden_dim`, §6.6 "embedding size").
+        vision_hidden_dim: int. Vision LSTM width. Defaults to `16`.
+        vision_output_dim: int or None. Width of `X^v`. Defaults to `None`.
+        fusion_dim: int. `d_m`, width of `Z^m` (`post_fusion_dim`).
+            Defaults to `128`.
+        text_post_dim, audio_post_dim, vision_post_dim: int. Widths of
+            `Z^s` (`post_{text,audio,video}_dim`). Default `32`, `16`, `32`.
+        fusion_dropout, text_dropout, audio_dropout, vision_dropout: float.
+            Dropout before the post layers (`post_*_dropout`). Defaults
+            `0.1`, `0.0`, `0.1`, `0.1` (Self-MI Table 2, MOSI).
+        head_layers: int. `2` (Self-MM heads) or `1` (the paper's affine
+            heads). Defaults to `2`.
+        cpc_weight: float. `λ_cpc` (GAP: not given; DECISION 0.1, MMIM's
+            default). Defaults to `0.1`.
+        cpc_modalities: sequence of str. Modalities whose CPC term enters
+            `L_CPC` (ablations). Defaults to all three. ULG_MI still
+            builds every `G^s` (its generator reads them).
+        generation_weight: float. Weight of `L_gen` (eq. 16 enters with 1).
+            Defaults to `1.0`.
+        label_range: float. `H` (3 MOSI/MOSEI, 1 SIMS). Defaults to `3.0`.
+        exclude_zero: bool. ULGM centres use labels `> 0` (MMSA) or
+            `>= 0`. Defaults to `True`.
+        generator_hidden_dim: int or None. Hidden width of `R^s`. Defaults
+            to `None` (`d_s`).
+
+    Inputs: `text_token_ids`, `text_padding_mask` `(batch, tokens)`;
+    `audio` `(batch, frames, audio_dim)`, `audio_mask`; `vision`
+    `(batch, frames, vision_dim)`, `vision_mask`; `index` `(batch,)`
+    int32, the training-sample id (any value at inference).
+
+    Outputs: `sentiment`, `text_sentiment`, `audio_sentiment`,
+    `vision_sentiment` `(batch, 1)`; `fused_embedding` (`Z^m`),
+    `<modality>_embedding` (`Z^s`); `cpc_<modality>` (`G^s(Z^m)`); with
+    ULG_MI `generated_<modality>_label` `(batch, 1)`.
+
+    Example:
+
+    ```python
+    model = msakeras.models.SelfMIModel(
+        msakeras.layers.BertTextEncoder(msakeras.layers.load_bert_backbone()),
+        audio_dim=5, vision_dim=20, num_train_samples=1284)
+    model.compile()
+    train = msakeras.data.FeatureSequence(
+        "mosi.h5", "train", input_keys=[t.name for t in model.inputs])
+    model.fit(train, validation_data=valid, epochs=30)
+    ```
+
+    Reference:
+        Nguyen, Nguyen, Le, Ha, "Self-MI: Efficient Multimodal Fusion via
+        Self-Supervised Multi-Task Learning with Auxiliary Mutual
+        Information Maximization", PACLIC 37, 2023; Yu et al., Self-MM,
+        AAAI 2021,
+        https://arxiv.org/abs/2102.04830
+    """
+
+    def __init__(
+        self,
+        text_encoder,
+        audio_dim,
+        vision_dim,
+        num_train_samples,
+        label_generator="ulg_mi",
+        audio_hidden_dim=16,
+        audio_output_dim=None,
+        vision_hidden_dim=16,
+        vision_output_dim=None,
+        fusion_dim=128,
+        text_post_dim=32,
+        audio_post_dim=16,
+        vision_post_dim=32,
+        fusion_dropout=0.1,
+        text_dropout=0.0,
+        audio_dropout=0.1,
+        vision_dropout=0.1,
+        head_layers=2,
+        cpc_weight=0.1,
+        cpc_modalities=MODALITIES,
+        generation_weight=1.0,
+        label_range=3.0,
+        exclude_zero=True,
+        generator_hidden_dim=None,
+        **kwargs,
+    ):
+        if label_generator not in LABEL_GENERATORS:
+            raise ValueError(
+                f"`label_generator` must be one of {LABEL_GENERATORS}; "
+                f"received {label_generator!r}."
+            )
+        if head_layers not in (1, 2):
+            raise ValueError(
+                f"`head_layers` must be 1 or 2; received {head_layers}."
+            )
+        cpc_modalities = tuple(cpc_modalities)
+        unknown = [m for m in cpc_modalities if m not in MODALITIES]
+        if unknown:
+            raise ValueError(
+                f"`cpc_modalities` must be among {MODALITIES}; received "
+                f"{cpc_modalities}."
+            )
+        for argument, value in (
+            ("cpc_weight", cpc_weight),
+            ("generation_weight", generation_weight),
+        ):
+            if value < 0:
+                raise ValueError(
+                    f"`{argument}` must be >= 0; received {value}."
+                )
+        audio_output_dim = audio_output_dim or audio_hidden_dim
+        vision_output_dim = vision_output_dim or vision_hidden_dim
+        post_dims = {
+            "text": text_post_dim,
+            "audio": audio_post_dim,
+            "vision": vision_post_dim,
+        }
+        dropouts = {
+            "text": text_dropout,
+            "audio": audio_dropout,
+            "vision": vision_dropout,
+        }
+
+        # === Layers ===
+        self.text_encoder = text_encoder
+        self.audio_encoder = masked_lstm_encoder.MaskedLSTMEncoder(
+            audio_hidden_dim, audio_output_dim, name="audio_encoder"
+        )
+        self.vision_encoder = masked_lstm_encoder.MaskedLSTMEncoder(
+            vision_hidden_dim, vision_output_dim, name="vision_encoder"
+        )
+        # Post layers: Dropout, then Linear + ReLU (Self-MM *_layer_1).
+        self.fusion = mlp_fusion.MLPFusion(
+            fusion_dim,
+            num_layers=1,
+            activation="relu",
+            dropout=fusion_dropout,
+            kernel_initializer="glorot_uniform",
+            name="fusion",
+        )
+        self.post_layers = {
+            modality: mlp_fusion.MLPFusion(
+                post_dims[modality],
+                num_layers=1,
+                activation="relu",
+                dropout=dropouts[modality],
+                kernel_initializer="glorot_uniform",
+                name=f"{modality}_post",
+            )
+            for modality in MODALITIES
+        }
+        self.heads = {
+            key: self._make_head(key, width, head_layers)
+            for key, width in (("fusion", fusion_dim), *post_dims.items())
+        }
+        self.cpc_predictors = {
+            modality: cpc_predictor.CPCPredictor(
+                post_dims[modality], name=f"cpc_{modality}"
+            )
+            for modality in MODALITIES
+            if modality in cpc_modalities or label_generator == "ulg_mi"
+        }
+        self.label_state = unimodal_label_generator.UnimodalLabelGenerator(
+            num_train_samples,
+            modalities=MODALITIES,
+            fusion_key="fusion",
+            label_range=label_range,
+            exclude_zero=exclude_zero,
+            name="label_state",
+        )
+        if label_generator == "ulg_mi":
+            self.stop_gradient = self_mi_layers.StopGradient(
+                name="stop_gradient"
+            )
+            self.label_heads = {
+                modality: self_mi_layers.GeneratedLabelHead(
+                    generator_hidden_dim, name=f"generator_{modality}"
+                )
+                for modality in MODALITIES
+            }
+
+        # === Functional model ===
+        inputs = self_mi_inputs(audio_dim, vision_dim)
+        encoded = {
+            "text": self.text_encoder(
+                inputs["text_token_ids"], inputs["text_padding_mask"]
+            )["cls"],
+            "audio": self.audio_encoder(
+                inputs["audio"], mask=inputs["audio_mask"]
+            ),
+            "vision": self.vision_encoder(
+                inputs["vision"], mask=inputs["vision_mask"]
+            ),
+        }
+        features = {
+            "fusion": self.fusion(
+                [encoded["text"], encoded["audio"], encoded["vision"]]
+            )
+        }
+        for modality in MODALITIES:
+            features[modality] = self.post_layers[modality]([encoded[modality]])
+        # The state layer passes the features through; being in the graph
+        # keeps its tables tracked, saved and in stateless backends' state.
+        features = self.label_state(features, inputs["index"])
+        outputs = {
+            "sentiment": self._apply_head("fusion", features["fusion"]),
+            "fused_embedding": features["fusion"],
+        }
+        for modality in MODALITIES:
+            outputs[f"{modality}_sentiment"] = self._apply_head(
+                modality, features[modality]
+            )
+            outputs[f"{modality}_embedding"] = features[modality]
+        for modality, predictor in self.cpc_predictors.items():
+            outputs[f"cpc_{modality}"] = predictor(features["fusion"])
+        if label_generator == "ulg_mi":
+            detached = self.stop_gradient(features["fusion"])
+            for modality in MODALITIES:
+                prediction = self.cpc_predictors[modality](detached)
+                outputs[f"generated_{modality}_label"] = self.label_heads[
+                    modality
+                ](prediction)
+        super().__init__(inputs=inputs, outputs=outputs, **kwargs)
+
+        # === Config ===
+        self.audio_dim = audio_dim
+        self.vision_dim = vision_dim
+        self.num_train_samples = num_train_samples
+        self.label_generator = label_generator
+        self.audio_hidden_dim = audio_hidden_dim
+        self.audio_output_dim = audio_output_dim
+        self.vision_hidden_dim = vision_hidden_dim
+        self.vision_output_dim = vision_output_dim
+        self.fusion_dim = fusion_dim
+        self.text_post_dim = text_post_dim
+        self.audio_post_dim = audio_post_dim
+        self.vision_post_dim = vision_post_dim
+        self.fusion_dropout = fusion_dropout
+        self.text_dropout = text_dropout
+        self.audio_dropout = audio_dropout
+        self.vision_dropout = vision_dropout
+        self.head_layers = head_layers
+        self.cpc_weight = cpc_weight
+        self.cpc_modalities = cpc_modalities
+        self.generation_weight = generation_weight
+        self.label_range = label_range
+        self.exclude_zero = exclude_zero
+        self.generator_hidden_dim = generator_hidden_dim
+
+        # === Objectives ===
+        self.unimodal_tracker = keras.metrics.Mean(name="unimodal_loss")
+        self.generation_tracker = keras.metrics.Mean(name="generation_loss")
+        self.cpc_tracker = keras.metrics.Mean(name="cpc_loss")
+
+    @staticmethod
+    def _make_head(key, width, head_layers):
+        layers = []
+        if head_layers == 2:
+            layers.append(
+                keras.layers.Dense(
+                    width, activation="relu", name=f"{key}_head_hidden"
+                )
+            )
+        layers.append(keras.layers.Dense(1, name=f"{key}_head_output"))
+        return layers
+
+    def _apply_head(self, key, features):
+        for layer in self.heads[key]:
+            features = layer(features)
+        return features
+
+    # --- objectives --------------------------------------------------------
+    def compute_loss(
+        self, x=None, y=None, y_pred=None, sample_weight=None, training=True
+    ):
+        loss = super().compute_loss(
+            x=x,
+            y=y,
+            y_pred=y_pred,
+            sample_weight=sample_weight,
+            training=training,
+        )
+        if self.cpc_modalities:
+            cpc = sum(
+                ops.mean(
+                    losses.info_nce(
+                        y_pred[f"{modality}_embedding"],
+                        y_pred[f"cpc_{modality}"],
+                    )
+                )
+                for modality in self.cpc_modalities
+            )
+            self.cpc_tracker.update_state(cpc)
+            loss = loss + self.cpc_weight * cpc
+        if y is None:
+            return loss
+        y_m = ops.reshape(ops.cast(y, "float32"), (-1,))
+        generated = None
+        if self.label_generator == "ulg_mi":
+            generated = {
+                modality: ops.reshape(
+                    y_pred[f"generated_{modality}_label"], (-1,)
+                )
+                for modality in MODALITIES
+            }
+            generation = sum(
+                ops.mean(ops.abs(generated[modality] - y_m))
+                for modality in MODALITIES
+            )
+            self.generation_tracker.update_state(generation)
+            loss = loss + self.generation_weight * generation
+        if training:
+            features = {
+                "fusion": y_pred["fused_embedding"],
+                **{
+                    modality: y_pred[f"{modality}_embedding"]
+                    for modality in MODALITIES
+                },
+            }
+            # Labels as they were before this batch's update (MMSA order).
+            labels = self.label_state.update(
+                x["index"], y_m, features, generated_labels=generated
+            )
+            unimodal = sum(
+                ops.mean(
+                    losses.label_weighted_mae(
+                        labels[modality], y_pred[f"{modality}_sentiment"], y_m
+                    )
+                )
+                for modality in MODALITIES
+            )
+            self.unimodal_tracker.update_state(unimodal)
+            loss = loss + unimodal
+        return loss
+
+    # --- optimisation ------------------------------------------------------
+    def make_optimizers(
+        self,
+        learning_rate=1e-3,
+        l2_decay=1e-3,
+        text_learning_rate=5e-5,
+        text_l2_decay=1e-3,
+        audio_learning_rate=1e-3,
+        audio_l2_decay=1e-3,
+        vision_learning_rate=1e-4,
+        vision_l2_decay=1e-3,
+        gradient_accumulation_steps=4,
+        sum_accumulated_gradients=True,
+    ):
+        """Self-MM's optimizer: per-group Adam with coupled L2.
+
+        Groups (MMSA `SELF_MM` trainer): BERT weights with decay, BERT
+        biases and LayerNorm parameters without decay (both at
+        `text_learning_rate`), the audio sLSTM (+ its linear), the vision
+        sLSTM, and everything else (post layers, heads, CPC predictors,
+        ULG_MI generators). Each is a `CoupledL2Adam` (PyTorch
+        `Adam(weight_decay=)`); no clipping (Self-MM has none).
+
+        Gradient accumulation: Self-MM steps every `update_epochs=4`
+        batches on the *sum* of their gradients; Keras's
+        `gradient_accumulation_steps` steps on their *average*. Adam is
+        invariant to that scale except for the coupled L2 term, so with
+        `sum_accumulated_gradients=True` every `l2_decay` is divided by
+        the number of steps, which reproduces the summed update (up to
+        Adam's epsilon). DIFFERENCE: a trailing partial group at the end
+        of an epoch carries over to the next epoch (Self-MM drops it).
+
+        The BERT groups are keyed by the exact variable paths of the text
+        encoder (keras-hub backbones create their variables outside the
+        model's name scope, so `.*/text_encoder/.*` would not match them).
+        Defaults: models.md §6.6 (MOSI) with MMSA's `self_mm` decays.
+
+        Returns:
+            a `GlobalClipMultiOptimizer` (no joint clip).
+        """
+        steps = max(1, int(gradient_accumulation_steps))
+        scale = 1.0 / steps if sum_accumulated_gradients else 1.0
+        accumulation = steps if steps > 1 else None
+
+        def adam(rate, decay):
+            return coupled_l2_adam.CoupledL2Adam(
+                rate,
+                l2_decay=decay * scale,
+                gradient_accumulation_steps=accumulation,
+            )
+
+        decay_paths, no_decay_paths = [], []
+        for variable in self.text_encoder.trainable_variables:
+            if _NO_DECAY.match(variable.path):
+                no_decay_paths.append(variable.path)
+            else:
+                decay_paths.append(variable.path)
+        optimizer_map = {
+            AUDIO_ENCODER_PATTERN: adam(audio_learning_rate, audio_l2_decay),
+            VISION_ENCODER_PATTERN: adam(vision_learning_rate, vision_l2_decay),
+        }
+        if decay_paths:
+            optimizer_map[_alternation(decay_paths)] = adam(
+                text_learning_rate, text_l2_decay
+            )
+        if no_decay_paths:
+            optimizer_map[_alternation(no_decay_paths)] = adam(
+                text_learning_rate, 0.0
+            )
+        return global_clip_multi_optimizer.GlobalClipMultiOptimizer(
+            keras.optimizers.OptimizerMap(
+                default_optimizer=adam(learning_rate, l2_decay),
+                optimizer_map=optimizer_map,
+            ),
+            name="self_mm_optimizer",
+        )
+
+    def compile(self, optimizer="auto", loss="auto", metrics="auto", **kwargs):
+        """As `MSAModel.compile`; `"auto"` optimizer from `make_optimizers`."""
+        if optimizer == "auto":
+            optimizer = self.make_optimizers()
+        super().compile(
+            optimizer=optimizer, loss=loss, metrics=metrics, **kwargs
+        )
+
+    # --- serialization -----------------------------------------------------
+    def get_config(self):
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "text_encoder": keras.layers.serialize(self.text_encoder),
+            "audio_dim": self.audio_dim,
+            "vision_dim": self.vision_dim,
+            "num_train_samples": self.num_train_samples,
+            "label_generator": self.label_generator,
+            "audio_hidden_dim": self.audio_hidden_dim,
+            "audio_output_dim": self.audio_output_dim,
+            "vision_hidden_dim": self.vision_hidden_dim,
+            "vision_output_dim": self.vision_output_dim,
+            "fusion_dim": self.fusion_dim,
+            "text_post_dim": self.text_post_dim,
+            "audio_post_dim": self.audio_post_dim,
+            "vision_post_dim": self.vision_post_dim,
+            "fusion_dropout": self.fusion_dropout,
+            "text_dropout": self.text_dropout,
+            "audio_dropout": self.audio_dropout,
+            "vision_dropout": self.vision_dropout,
+            "head_layers": self.head_layers,
+            "cpc_weight": self.cpc_weight,
+            "cpc_modalities": list(self.cpc_modalities),
+            "generation_weight": self.generation_weight,
+            "label_range": self.label_range,
+            "exclude_zero": self.exclude_zero,
+            "generator_hidden_dim": self.generator_hidden_dim,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["text_encoder"] = keras.layers.deserialize(
+            config["text_encoder"]
+        )
+        return cls(**config)
+
+
+def _alternation(paths):
+    return "(?:" + "|".join(re.escape(path) for path in paths) + ")"
+
+
+def self_mi_inputs(audio_dim, vision_dim):
+    """The named `keras.Input`s of Self-MI (any sequence lengths)."""
+    return {
+        "text_token_ids": keras.Input(
+            (None,), dtype="int32", name="text_token_ids"
+        ),
+        "text_padding_mask": keras.Input(
+            (None,), dtype="int32", name="text_padding_mask"
+        ),
+        "audio": keras.Input((None, audio_dim), name="audio"),
+        "audio_mask": keras.Input((None,), dtype="int32", name="audio_mask"),
+        "vision": keras.Input((None, vision_dim), name="vision"),
+        "vision_mask": keras.Input((None,), dtype="int32", name="vision_mask"),
+        "index": keras.Input((), dtype="int32", name="index"),
+    }

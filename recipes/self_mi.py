@@ -1,0 +1,276 @@
+"""Self-MI (and Self-MM) for multimodal sentiment analysis.
+
+Nguyen, Nguyen, Le, Ha. "Self-MI: Efficient Multimodal Fusion via
+Self-Supervised Multi-Task Learning with Auxiliary Mutual Information
+Maximization". PACLIC 37, 2023. No public code: built on Self-MM (Yu et
+al., AAAI 2021, https://arxiv.org/abs/2102.04830, thuiar/MMSA) and MMIM's
+CPC; see `msakeras.models.SelfMIModel` and models.md §6.
+
+Paper (Tables 3-4): MOSI MAE 0.699, Corr 0.80, Acc-2 83.09 / 85.37,
+F1 82.95 / 85.30; MOSEI MAE 0.527, Corr 0.773, Acc-2 83.86 / 85.45;
+SIMS MAE 0.402, Corr 0.6138, Acc-2 79.65, F1 79.82. Self-MM (their
+Table 3): MOSI MAE 0.718, Corr 0.791.
+
+`--label-generator ulgm --cpc-weight 0` is Self-MM (relative-distance
+unimodal labels, no CPC); `--without-cpc text` etc. are the paper's
+Table 6 ablations. On SIMS-shaped files the human unimodal labels
+(`label_text/audio/vision`) are used to score the unimodal heads.
+
+Usage:
+    python recipes/self_mi.py                       # embedded synthetic MOSI
+    python recipes/self_mi.py --label-generator ulgm --cpc-weight 0  # Self-MM
+    python recipes/self_mi.py --dataset sims        # embedded SIMS-shaped set
+    python recipes/self_mi.py --data mosi.h5 \
+        --text-backbone bert_base_en_uncased
+"""
+
+import os
+import sys
+
+import common
+import keras
+import numpy as np
+
+import msakeras
+
+# models.md §6.6 (Self-MI Table 2, our reading of its garbled cells) with
+# Self-MM's MMSA weight decays (§9.1) and training loop (update_epochs 4,
+# early stop 8). "Embedding size" = LSTM width = output width.
+HYPERPARAMETERS = {
+    "mosi": {
+        "batch_size": 32,
+        "learning_rate": 1e-3,
+        "text_learning_rate": 5e-5,
+        "audio_learning_rate": 1e-3,
+        "vision_learning_rate": 1e-4,
+        "l2_decay": 1e-3,
+        "text_l2_decay": 1e-3,
+        "audio_l2_decay": 1e-3,
+        "vision_l2_decay": 1e-3,
+        "audio_hidden_dim": 16,
+        "vision_hidden_dim": 16,
+        "fusion_dim": 128,
+        "text_post_dim": 32,
+        "audio_post_dim": 16,
+        "vision_post_dim": 32,
+        "text_dropout": 0.0,
+        "audio_dropout": 0.1,
+        "vision_dropout": 0.1,
+        "fusion_dropout": 0.1,
+        "label_range": 3.0,
+        "cpc_weight": 0.1,
+        "head_layers": 2,
+        "gradient_accumulation_steps": 4,
+        "epochs": 50,
+        "patience": 8,
+    },
+    "mosei": {
+        "batch_size": 64,
+        "learning_rate": 1e-3,
+        "text_learning_rate": 1e-5,
+        "audio_learning_rate": 1e-3,
+        "vision_learning_rate": 1e-4,
+        "l2_decay": 1e-2,
+        "text_l2_decay": 1e-3,
+        "audio_l2_decay": 0.0,
+        "vision_l2_decay": 0.0,
+        "audio_hidden_dim": 16,
+        "vision_hidden_dim": 64,
+        "fusion_dim": 128,
+        "text_post_dim": 32,
+        "audio_post_dim": 16,
+        "vision_post_dim": 32,
+        "text_dropout": 0.1,
+        "audio_dropout": 0.1,
+        "vision_dropout": 0.1,
+        "fusion_dropout": 0.1,
+        "label_range": 3.0,
+        "cpc_weight": 0.1,
+        "head_layers": 2,
+        "gradient_accumulation_steps": 4,
+        "epochs": 50,
+        "patience": 8,
+    },
+    "sims": {
+        "batch_size": 32,
+        "learning_rate": 1e-3,
+        "text_learning_rate": 5e-5,
+        "audio_learning_rate": 5e-3,
+        "vision_learning_rate": 5e-3,
+        "l2_decay": 1e-3,
+        "text_l2_decay": 1e-3,
+        "audio_l2_decay": 1e-2,
+        "vision_l2_decay": 1e-2,
+        "audio_hidden_dim": 16,
+        "vision_hidden_dim": 16,
+        "fusion_dim": 128,
+        "text_post_dim": 64,
+        "audio_post_dim": 16,
+        "vision_post_dim": 32,
+        "text_dropout": 0.1,
+        "audio_dropout": 0.0,
+        "vision_dropout": 0.0,
+        "fusion_dropout": 0.0,
+        "label_range": 1.0,
+        "cpc_weight": 0.1,
+        "head_layers": 2,
+        "gradient_accumulation_steps": 4,
+        "epochs": 50,
+        "patience": 8,
+    },
+}
+# The no-argument run: a few epochs on the embedded data, minutes on CPU.
+# One optimizer step per batch (600 samples give only ~5 accumulated
+# steps per epoch) and faster rates, so a short run learns.
+EMBEDDED_DEFAULTS = {
+    "epochs": 4,
+    "patience": 2,
+    "gradient_accumulation_steps": 1,
+    "text_learning_rate": 1e-4,
+    "vision_learning_rate": 1e-3,
+}
+
+
+def parse_args(argv=None):
+    parser = common.base_parser("self_mi", __doc__)
+    parser.add_argument(
+        "--label-generator",
+        choices=("ulgm", "ulg_mi"),
+        default="ulg_mi",
+        help="ulg_mi: Self-MI's CPC + MLP generator; ulgm: "
+        "Self-MM's relative-distance ULGM",
+    )
+    parser.add_argument(
+        "--cpc-weight",
+        type=float,
+        default=None,
+        help="λ_cpc (default 0.1; 0 with ulgm = Self-MM)",
+    )
+    parser.add_argument(
+        "--without-cpc",
+        nargs="+",
+        default=(),
+        choices=("text", "audio", "vision"),
+        help="drop these CPC terms (paper Table 6)",
+    )
+    args = parser.parse_args(argv)
+    args = common.finish_args(
+        args, "self_mi", HYPERPARAMETERS, EMBEDDED_DEFAULTS
+    )
+    if args.cpc_weight is not None:
+        args.hyperparameters["cpc_weight"] = args.cpc_weight
+    return args
+
+
+def num_train_samples(args):
+    labels = msakeras.data.load_split(args.data, "train", keys=["label"])
+    count = len(labels["label"])
+    if args.max_train_samples is not None:
+        count = min(count, args.max_train_samples)
+    return count
+
+
+def build_model(args):
+    settings = args.hyperparameters
+    model = msakeras.models.SelfMIModel(
+        common.make_text_encoder(args),
+        audio_dim=args.attributes["audio_dim"],
+        vision_dim=args.attributes["vision_dim"],
+        num_train_samples=num_train_samples(args),
+        label_generator=args.label_generator,
+        cpc_modalities=[
+            modality
+            for modality in ("text", "audio", "vision")
+            if modality not in args.without_cpc
+        ],
+        **{
+            key: settings[key]
+            for key in (
+                "audio_hidden_dim",
+                "vision_hidden_dim",
+                "fusion_dim",
+                "text_post_dim",
+                "audio_post_dim",
+                "vision_post_dim",
+                "text_dropout",
+                "audio_dropout",
+                "vision_dropout",
+                "fusion_dropout",
+                "label_range",
+                "cpc_weight",
+                "head_layers",
+            )
+        },
+        name="self_mi",
+    )
+    optimizer = model.make_optimizers(
+        **{
+            key: settings[key]
+            for key in (
+                "learning_rate",
+                "text_learning_rate",
+                "audio_learning_rate",
+                "vision_learning_rate",
+                "l2_decay",
+                "text_l2_decay",
+                "audio_l2_decay",
+                "vision_l2_decay",
+                "gradient_accumulation_steps",
+            )
+        }
+    )
+    model.compile(optimizer=optimizer)
+    return model
+
+
+def unimodal_scores(args, seed):
+    """Scores of the unimodal heads against human unimodal labels (SIMS)."""
+    keys = [f"label_{modality}" for modality in ("text", "audio", "vision")]
+    with msakeras.data.open_dataset(args.data) as file:
+        if not all(key in file["test"] for key in keys):
+            return None
+    directory = os.path.join(args.output_dir, f"seed_{seed}")
+    model = keras.models.load_model(os.path.join(directory, "model.keras"))
+    test = msakeras.data.FeatureSequence(
+        args.data,
+        "test",
+        batch_size=args.hyperparameters["batch_size"],
+        input_keys=[tensor.name for tensor in model.inputs],
+        shuffle=False,
+    )
+    predictions = model.predict(test, verbose=0)
+    labels = msakeras.data.load_split(args.data, "test", keys=keys)
+    scores = {}
+    for modality in ("text", "audio", "vision"):
+        scores[modality] = msakeras.metrics.sentiment_scores(
+            np.reshape(predictions[f"{modality}_sentiment"], (-1,)),
+            labels[f"label_{modality}"],
+            args.dataset,
+        )
+    return scores
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    common.set_precision(args)
+    print(
+        f"label generator: {args.label_generator}, λ_cpc "
+        f"{args.hyperparameters['cpc_weight']}, CPC without "
+        f"{list(args.without_cpc) or 'none'}"
+    )
+    scores_by_seed, baselines = common.train_seeds(args, build_model)
+    common.write_results(args, scores_by_seed, baselines)
+    for seed in args.seeds:
+        scores = unimodal_scores(args, seed)
+        if scores:
+            print(f"\nseed {seed}: unimodal heads vs human unimodal labels")
+            for modality, values in scores.items():
+                print(
+                    f"  {modality}: MAE {values['MAE']:.4f}, "
+                    f"Corr {values['Corr']:.4f}"
+                )
+    return scores_by_seed
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
