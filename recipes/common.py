@@ -108,6 +108,22 @@ def base_parser(model_name, description):
         choices=(0, 1, 2),
         help="Keras progress output (0 silent, 1 bar, 2 one line per epoch)",
     )
+    parser.add_argument(
+        "--export",
+        nargs="?",
+        const="best",
+        default=None,
+        choices=("best", "all"),
+        help="after training, export the best seed's model.keras (lowest "
+        "val_mae; `all`: every seed's) as a SavedModel version under "
+        "--export-dir (TF Serving layout, see saved_models/README.md)",
+    )
+    parser.add_argument(
+        "--export-dir",
+        default=None,
+        help="TF Serving base path for --export (default: the folder above "
+        "--output-dir, i.e. saved_models/<model>_<dataset>)",
+    )
     return parser
 
 
@@ -448,7 +464,9 @@ def write_results(args, scores_by_seed, baselines):
     return table
 
 
-def train_seeds(args, build_model, fit_kwargs=None, evaluate=None):
+def train_seeds(
+    args, build_model, fit_kwargs=None, evaluate=None, prepare_training=None
+):
     """Trains every seed: build, compile, fit, reload best, test once.
 
     Args:
@@ -456,6 +474,11 @@ def train_seeds(args, build_model, fit_kwargs=None, evaluate=None):
         fit_kwargs: extra `fit` arguments.
         evaluate: callable `(args, directory, test) -> scores`; default
             `evaluate_checkpoint` (see `checkpoint_evaluator`).
+        prepare_training: optional callable `(args, model, train, seed) ->
+            (train, extra_callbacks)`, run before `fit`: replaces the
+            training dataset (e.g. a batch-augmenting wrapper) and adds
+            callbacks after the standard ones. `None` fits on `train`
+            as built by `make_datasets`.
 
     Returns:
         `{seed: test scores}` and the ridge baselines.
@@ -476,12 +499,15 @@ def train_seeds(args, build_model, fit_kwargs=None, evaluate=None):
         keras.utils.set_random_seed(seed)
         model = build_model(args)
         train, valid, test = make_datasets(args, model, seed)
+        extra_callbacks = []
+        if prepare_training is not None:
+            train, extra_callbacks = prepare_training(args, model, train, seed)
         start = time.time()
         history = model.fit(
             train,
             validation_data=valid,
             epochs=args.hyperparameters["epochs"],
-            callbacks=callbacks(args, directory),
+            callbacks=callbacks(args, directory) + list(extra_callbacks),
             verbose=args.verbose,
             **(fit_kwargs or {}),
         )
@@ -507,3 +533,54 @@ def train_seeds(args, build_model, fit_kwargs=None, evaluate=None):
             + ", ".join(f"{key} {value:.4f}" for key, value in scores.items())
         )
     return scores_by_seed, baselines
+
+
+# --- export ------------------------------------------------------------------
+def best_validation_seed(args, seeds):
+    """The seed whose `history.csv` has the lowest `val_mae` (validation)."""
+    best, best_value = None, None
+    for seed in seeds:
+        path = os.path.join(args.output_dir, f"seed_{seed}", "history.csv")
+        if not os.path.isfile(path):
+            continue
+        import pandas as pd
+
+        history = pd.read_csv(path)
+        if "val_mae" not in history or history["val_mae"].isna().all():
+            continue
+        value = float(history["val_mae"].min())
+        if best_value is None or value < best_value:
+            best, best_value = seed, value
+    return best if best is not None else seeds[0]
+
+
+def export_models(args, seeds):
+    """`--export`: SavedModel versions of the selected checkpoints.
+
+    Writes `<export-dir>/<version>/` (default export dir: the parent of
+    `--output-dir`, `saved_models/<model>_<dataset>`), one new integer
+    version per exported seed; `runs/` beside them is skipped by TF Serving.
+    """
+    if not getattr(args, "export", None):
+        return []
+    from msakeras.export import export_saved_model
+
+    export_dir = args.export_dir or os.path.dirname(
+        os.path.abspath(args.output_dir)
+    )
+    chosen = (
+        list(seeds)
+        if args.export == "all"
+        else [best_validation_seed(args, list(seeds))]
+    )
+    records = []
+    for seed in chosen:
+        path = os.path.join(args.output_dir, f"seed_{seed}", "model.keras")
+        record = export_saved_model(path, export_dir)
+        records.append(record)
+        print(
+            f"seed {seed}: exported {path} -> {record['path']} "
+            "(serving_default vs predict: max abs difference "
+            f"{record['check']['max_abs_difference']:.3g})"
+        )
+    return records

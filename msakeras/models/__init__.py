@@ -1,6 +1,7 @@
 """The five published models and their base class."""
 
 from msakeras.models.dashfusion.dashfusion_model import DashFusionModel
+from msakeras.models.hycon.hycon_model import HyConModel
 from msakeras.models.mmim.mmim_model import MMIMModel
 from msakeras.models.msa_model import MSAModel
 from msakeras.models.self_mi.self_mi_model import SelfMIModel

@@ -1,0 +1,3 @@
+"""HyCon: hybrid contrastive learning of tri-modal representation."""
+
+from msakeras.models.hycon.hycon_model import HyConModel
