@@ -4,11 +4,11 @@ from msakeras.layers.encoders.bert_loading import bundled_minilm_path
 from msakeras.layers.encoders.bert_loading import load_bert_backbone
 from msakeras.layers.encoders.bert_loading import load_bert_vocabulary
 from msakeras.layers.encoders.bert_text_encoder import BertTextEncoder
+from msakeras.layers.encoders.bigru_sequence_encoder import BiGRUSequenceEncoder
+from msakeras.layers.encoders.conv1d_projection import Conv1DProjection
 from msakeras.layers.encoders.exact_gelu_bert_backbone import (
     ExactGeluBertBackbone,
 )
-from msakeras.layers.encoders.bigru_sequence_encoder import BiGRUSequenceEncoder
-from msakeras.layers.encoders.conv1d_projection import Conv1DProjection
 from msakeras.layers.encoders.masked_lstm_encoder import MaskedLSTMEncoder
 from msakeras.layers.encoders.mult_transformer_encoder import (
     MulTTransformerEncoder,
