@@ -16,6 +16,7 @@ Usage:
     python recipes/mmim.py                      # embedded synthetic MOSI
     python recipes/mmim.py --data mosi.h5 --text-backbone bert_base_en_uncased
     python recipes/mmim.py --data mosei.h5 --seeds 1111 1112 --resume
+    python recipes/mmim.py --export             # + saved_models/mmim_mosi/<N>/
 """
 
 import sys
@@ -138,6 +139,7 @@ def main(argv=None):
     common.set_precision(args)
     scores_by_seed, baselines = common.train_seeds(args, build_model)
     common.write_results(args, scores_by_seed, baselines)
+    common.export_models(args, sorted(scores_by_seed))
     return scores_by_seed
 
 

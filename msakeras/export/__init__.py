@@ -1,0 +1,12 @@
+"""Export: SavedModel in TF Serving layout (and ONNX when installed).
+
+The one package of `msakeras` that imports TensorFlow (lazily, inside the
+functions that need it). `import msakeras` does not import it; use
+`from msakeras.export import export_saved_model`.
+"""
+
+from msakeras.export.saved_model import ExportError
+from msakeras.export.saved_model import export_saved_model
+from msakeras.export.saved_model import next_version
+from msakeras.export.saved_model import probe_batch
+from msakeras.export.saved_model import serving_input_specs
