@@ -503,6 +503,17 @@ def _max_difference(served, expected):
     return worst
 
 
+def _spec_records(specs):
+    """`{name: {"dtype", "shape"}}` of a signature's named `TensorSpec`s."""
+    return {
+        name: {
+            "dtype": spec.dtype.name,
+            "shape": [None if s is None else int(s) for s in spec.shape],
+        }
+        for name, spec in specs.items()
+    }
+
+
 def _export_record(
     keras_path,
     output_dir,
@@ -518,18 +529,8 @@ def _export_record(
     fed_zeros,
     source_label,
 ):
-    inputs = {}
-    for name, spec in signature.structured_input_signature[1].items():
-        inputs[name] = {
-            "dtype": spec.dtype.name,
-            "shape": [None if s is None else int(s) for s in spec.shape],
-        }
-    outputs = {}
-    for name, spec in signature.structured_outputs.items():
-        outputs[name] = {
-            "dtype": spec.dtype.name,
-            "shape": [None if s is None else int(s) for s in spec.shape],
-        }
+    inputs = _spec_records(signature.structured_input_signature[1])
+    outputs = _spec_records(signature.structured_outputs)
     return {
         "format": "tf_saved_model",
         "version": version,

@@ -22,10 +22,9 @@ def hybrid_contrastive_terms(
     arguments (see those for the maths, eqs. 6-12, and the guards).
     `HyConModel.compute_loss` uses it to track each term.
     """
-    pair_ops.validate_options(similarity, zero_label_class, anchor_reduction)
-    normalized = pair_ops.normalize_embeddings(embeddings)
-    classes, included = pair_ops.polarity_classes(labels, zero_label_class)
-    positive, negative = pair_ops.pair_masks(classes, included)
+    normalized, positive, negative = pair_ops.prepare_pairs(
+        labels, embeddings, similarity, zero_label_class, anchor_reduction
+    )
     return {
         "intra_modal": pair_ops.intra_modal_terms(
             normalized,
@@ -125,7 +124,7 @@ def hybrid_contrastive(
 
 
 @keras.saving.register_keras_serializable(package="msakeras")
-class HybridContrastive(keras.losses.Loss):
+class HybridContrastive(pair_ops.ModalityContrastiveLoss):
     """HyCon's hybrid loss (eq. 13); call as `loss(labels, embeddings)`.
 
     `y_true` are the sentiment labels; `y_pred` is the embedding stack
@@ -175,31 +174,21 @@ class HybridContrastive(keras.losses.Loss):
         name="hybrid_contrastive",
         dtype=None,
     ):
-        super().__init__(name=name, reduction=reduction, dtype=dtype)
-        pair_ops.validate_options(
-            similarity, zero_label_class, anchor_reduction
-        )
-        self.intra_modal_weight = intra_modal_weight
-        self.inter_modal_weight = inter_modal_weight
-        self.semi_contrastive_weight = semi_contrastive_weight
-        self.margin = margin
-        self.refinement = refinement
-        self.similarity = similarity
-        self.zero_label_class = zero_label_class
-        self.anchor_reduction = anchor_reduction
-
-    def call(self, y_true, y_pred):
-        return hybrid_contrastive(
-            y_true,
-            y_pred,
-            intra_modal_weight=self.intra_modal_weight,
-            inter_modal_weight=self.inter_modal_weight,
-            semi_contrastive_weight=self.semi_contrastive_weight,
-            margin=self.margin,
-            refinement=self.refinement,
-            similarity=self.similarity,
-            zero_label_class=self.zero_label_class,
-            anchor_reduction=self.anchor_reduction,
+        super().__init__(
+            hybrid_contrastive,
+            {
+                "intra_modal_weight": intra_modal_weight,
+                "inter_modal_weight": inter_modal_weight,
+                "semi_contrastive_weight": semi_contrastive_weight,
+                "margin": margin,
+                "refinement": refinement,
+                "similarity": similarity,
+                "zero_label_class": zero_label_class,
+                "anchor_reduction": anchor_reduction,
+            },
+            reduction=reduction,
+            name=name,
+            dtype=dtype,
         )
 
     def get_config(self):

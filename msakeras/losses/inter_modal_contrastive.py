@@ -55,10 +55,9 @@ def inter_modal_contrastive(
         Representation for Multimodal Sentiment Analysis", IEEE TAFFC 2023,
         https://arxiv.org/abs/2109.01797, eqs. 10-12.
     """
-    pair_ops.validate_options(similarity, zero_label_class, anchor_reduction)
-    normalized = pair_ops.normalize_embeddings(embeddings)
-    classes, included = pair_ops.polarity_classes(labels, zero_label_class)
-    positive, negative = pair_ops.pair_masks(classes, included)
+    normalized, positive, negative = pair_ops.prepare_pairs(
+        labels, embeddings, similarity, zero_label_class, anchor_reduction
+    )
     return pair_ops.inter_modal_terms(
         normalized,
         positive,
@@ -71,7 +70,7 @@ def inter_modal_contrastive(
 
 
 @keras.saving.register_keras_serializable(package="msakeras")
-class InterModalContrastive(keras.losses.Loss):
+class InterModalContrastive(pair_ops.ModalityContrastiveLoss):
     """HyCon's IEMCL (eqs. 10-12); call as `loss(labels, embeddings)`.
 
     `y_true` are the sentiment labels; `y_pred` is the embedding stack
@@ -115,25 +114,18 @@ class InterModalContrastive(keras.losses.Loss):
         name="inter_modal_contrastive",
         dtype=None,
     ):
-        super().__init__(name=name, reduction=reduction, dtype=dtype)
-        pair_ops.validate_options(
-            similarity, zero_label_class, anchor_reduction
-        )
-        self.margin = margin
-        self.refinement = refinement
-        self.similarity = similarity
-        self.zero_label_class = zero_label_class
-        self.anchor_reduction = anchor_reduction
-
-    def call(self, y_true, y_pred):
-        return inter_modal_contrastive(
-            y_true,
-            y_pred,
-            margin=self.margin,
-            refinement=self.refinement,
-            similarity=self.similarity,
-            zero_label_class=self.zero_label_class,
-            anchor_reduction=self.anchor_reduction,
+        super().__init__(
+            inter_modal_contrastive,
+            {
+                "margin": margin,
+                "refinement": refinement,
+                "similarity": similarity,
+                "zero_label_class": zero_label_class,
+                "anchor_reduction": anchor_reduction,
+            },
+            reduction=reduction,
+            name=name,
+            dtype=dtype,
         )
 
     def get_config(self):

@@ -61,10 +61,9 @@ def intra_modal_contrastive(
         Representation for Multimodal Sentiment Analysis", IEEE TAFFC 2023,
         https://arxiv.org/abs/2109.01797, eqs. 7-9.
     """
-    pair_ops.validate_options(similarity, zero_label_class, anchor_reduction)
-    normalized = pair_ops.normalize_embeddings(embeddings)
-    classes, included = pair_ops.polarity_classes(labels, zero_label_class)
-    positive, negative = pair_ops.pair_masks(classes, included)
+    normalized, positive, negative = pair_ops.prepare_pairs(
+        labels, embeddings, similarity, zero_label_class, anchor_reduction
+    )
     return pair_ops.intra_modal_terms(
         normalized,
         positive,
@@ -76,7 +75,7 @@ def intra_modal_contrastive(
 
 
 @keras.saving.register_keras_serializable(package="msakeras")
-class IntraModalContrastive(keras.losses.Loss):
+class IntraModalContrastive(pair_ops.ModalityContrastiveLoss):
     """HyCon's IAMCL (eqs. 7-9); call as `loss(labels, embeddings)`.
 
     `y_true` are the sentiment labels `(batch,)` or `(batch, 1)`; `y_pred`
@@ -120,23 +119,17 @@ class IntraModalContrastive(keras.losses.Loss):
         name="intra_modal_contrastive",
         dtype=None,
     ):
-        super().__init__(name=name, reduction=reduction, dtype=dtype)
-        pair_ops.validate_options(
-            similarity, zero_label_class, anchor_reduction
-        )
-        self.refinement = refinement
-        self.similarity = similarity
-        self.zero_label_class = zero_label_class
-        self.anchor_reduction = anchor_reduction
-
-    def call(self, y_true, y_pred):
-        return intra_modal_contrastive(
-            y_true,
-            y_pred,
-            refinement=self.refinement,
-            similarity=self.similarity,
-            zero_label_class=self.zero_label_class,
-            anchor_reduction=self.anchor_reduction,
+        super().__init__(
+            intra_modal_contrastive,
+            {
+                "refinement": refinement,
+                "similarity": similarity,
+                "zero_label_class": zero_label_class,
+                "anchor_reduction": anchor_reduction,
+            },
+            reduction=reduction,
+            name=name,
+            dtype=dtype,
         )
 
     def get_config(self):

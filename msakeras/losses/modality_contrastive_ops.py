@@ -10,6 +10,7 @@ Embeddings are stacked `(batch, modalities, dim)` (HyCon: text, audio,
 vision); anchor `(i, m)` is sample `i`'s modality-`m` vector.
 """
 
+import keras
 import numpy as np
 from keras import ops
 
@@ -35,6 +36,24 @@ def validate_options(similarity, zero_label_class, anchor_reduction):
                 f"`{argument}` must be one of {allowed}. "
                 f"Received: {argument}={value!r}"
             )
+
+
+def prepare_pairs(
+    labels, embeddings, similarity, zero_label_class, anchor_reduction
+):
+    """Validated options, normalised embeddings and the pair masks.
+
+    The common first pass of the supervised HyCon losses.
+
+    Returns:
+        `(normalized, positive, negative)`: `normalize_embeddings` of
+        `embeddings` and `pair_masks` of the labels' `polarity_classes`.
+    """
+    validate_options(similarity, zero_label_class, anchor_reduction)
+    normalized = normalize_embeddings(embeddings)
+    classes, included = polarity_classes(labels, zero_label_class)
+    positive, negative = pair_masks(classes, included)
+    return normalized, positive, negative
 
 
 def polarity_classes(labels, zero_label_class="non_negative"):
@@ -205,3 +224,37 @@ def inter_modal_terms(
         terms = terms + squared / ops.maximum(num_positives, 1.0)[None]
     valid = ops.cast(num_positives > 0.0, "float32")
     return _reduce_anchors(terms, valid, anchor_reduction)
+
+
+class ModalityContrastiveLoss(keras.losses.Loss):
+    """Base of the HyCon loss classes: `loss(labels, embeddings)`.
+
+    Stores the keyword `options` of the per-sample `loss_fn` as
+    attributes (validated) and forwards them in `call`. Subclasses keep
+    their own signature, registered name and `get_config`.
+
+    Args:
+        loss_fn: callable `(labels, embeddings, **options)` returning
+            per-sample values `(batch,)`.
+        options: dict of `loss_fn`'s keyword arguments; must hold
+            `similarity`, `zero_label_class` and `anchor_reduction`.
+        reduction, name, dtype: as `keras.losses.Loss`.
+    """
+
+    def __init__(self, loss_fn, options, reduction, name, dtype):
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
+        validate_options(
+            options["similarity"],
+            options["zero_label_class"],
+            options["anchor_reduction"],
+        )
+        self._loss_fn = loss_fn
+        self._option_names = tuple(options)
+        for option, value in options.items():
+            setattr(self, option, value)
+
+    def _options(self):
+        return {option: getattr(self, option) for option in self._option_names}
+
+    def call(self, y_true, y_pred):
+        return self._loss_fn(y_true, y_pred, **self._options())

@@ -84,3 +84,38 @@ class MSAModel(keras.Model):
         if isinstance(config, dict):
             return keras.layers.deserialize(config)
         return config
+
+    @classmethod
+    def from_config(cls, config):
+        """`cls(**config)` with the `text_encoder` entry deserialized.
+
+        A config without `text_encoder` (a plain functional `MSAModel`)
+        goes to `keras.Model.from_config`.
+        """
+        if "text_encoder" not in config:
+            return super().from_config(config)
+        config = dict(config)
+        config["text_encoder"] = cls.deserialize_sublayer(
+            config["text_encoder"]
+        )
+        return cls(**config)
+
+
+def sequence_inputs(audio_dim, vision_dim):
+    """The named `keras.Input`s shared by the BERT-text models.
+
+    Token ids and padding mask of the text, and audio and vision frame
+    sequences with their masks (any sequence lengths).
+    """
+    return {
+        "text_token_ids": keras.Input(
+            (None,), dtype="int32", name="text_token_ids"
+        ),
+        "text_padding_mask": keras.Input(
+            (None,), dtype="int32", name="text_padding_mask"
+        ),
+        "audio": keras.Input((None, audio_dim), name="audio"),
+        "audio_mask": keras.Input((None,), dtype="int32", name="audio_mask"),
+        "vision": keras.Input((None, vision_dim), name="vision"),
+        "vision_mask": keras.Input((None,), dtype="int32", name="vision_mask"),
+    }

@@ -13,9 +13,19 @@ def variables_pattern(layer):
     alternation of the layer's exact, escaped paths selects exactly its
     weights and serializes with the optimizer.
     """
-    paths = sorted({variable.path for variable in layer.weights})
+    paths = [variable.path for variable in layer.weights]
     if not paths:
         raise ValueError(
             f"Layer {layer.name!r} has no weights yet; build it first."
         )
-    return "|".join(re.escape(path) for path in paths)
+    return paths_pattern(paths)
+
+
+def paths_pattern(paths):
+    """A regex full-matching exactly the given variable paths.
+
+    The sorted, deduplicated alternation of the escaped `paths`, as
+    `variables_pattern` builds it for a whole layer; use it for a subset
+    of a layer's variables (e.g. the no-decay group of an encoder).
+    """
+    return "|".join(re.escape(path) for path in sorted(set(paths)))

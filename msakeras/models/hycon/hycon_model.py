@@ -301,7 +301,7 @@ class HyConModel(msa_model.MSAModel):
         return {
             "name": self.name,
             "trainable": self.trainable,
-            "text_encoder": keras.layers.serialize(self.text_encoder),
+            "text_encoder": self.serialize_sublayer(self.text_encoder),
             "audio_dim": self.audio_dim,
             "vision_dim": self.vision_dim,
             "hidden_dim": self.hidden_dim,
@@ -325,14 +325,6 @@ class HyConModel(msa_model.MSAModel):
             "anchor_reduction": self.anchor_reduction,
         }
 
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        config["text_encoder"] = keras.layers.deserialize(
-            config["text_encoder"]
-        )
-        return cls(**config)
-
 
 def _make_fusion(fusion, graph_hidden_dim):
     if fusion == "add":
@@ -346,15 +338,4 @@ def _make_fusion(fusion, graph_hidden_dim):
 
 def hycon_inputs(audio_dim, vision_dim):
     """The named `keras.Input`s of HyCon (any sequence lengths)."""
-    return {
-        "text_token_ids": keras.Input(
-            (None,), dtype="int32", name="text_token_ids"
-        ),
-        "text_padding_mask": keras.Input(
-            (None,), dtype="int32", name="text_padding_mask"
-        ),
-        "audio": keras.Input((None, audio_dim), name="audio"),
-        "audio_mask": keras.Input((None,), dtype="int32", name="audio_mask"),
-        "vision": keras.Input((None, vision_dim), name="vision"),
-        "vision_mask": keras.Input((None,), dtype="int32", name="vision_mask"),
-    }
+    return msa_model.sequence_inputs(audio_dim, vision_dim)

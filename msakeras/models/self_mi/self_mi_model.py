@@ -14,6 +14,7 @@ from msakeras.models import msa_model
 from msakeras.models.self_mi import self_mi_layers
 from msakeras.optimizers import coupled_l2_adam
 from msakeras.optimizers import global_clip_multi_optimizer
+from msakeras.optimizers import variable_patterns
 
 MODALITIES = ("text", "audio", "vision")
 LABEL_GENERATORS = ("ulgm", "ulg_mi")
@@ -479,12 +480,12 @@ class SelfMIModel(msa_model.MSAModel):
             VISION_ENCODER_PATTERN: adam(vision_learning_rate, vision_l2_decay),
         }
         if decay_paths:
-            optimizer_map[_alternation(decay_paths)] = adam(
+            optimizer_map[variable_patterns.paths_pattern(decay_paths)] = adam(
                 text_learning_rate, text_l2_decay
             )
         if no_decay_paths:
-            optimizer_map[_alternation(no_decay_paths)] = adam(
-                text_learning_rate, 0.0
+            optimizer_map[variable_patterns.paths_pattern(no_decay_paths)] = (
+                adam(text_learning_rate, 0.0)
             )
         return global_clip_multi_optimizer.GlobalClipMultiOptimizer(
             keras.optimizers.OptimizerMap(
@@ -507,7 +508,7 @@ class SelfMIModel(msa_model.MSAModel):
         return {
             "name": self.name,
             "trainable": self.trainable,
-            "text_encoder": keras.layers.serialize(self.text_encoder),
+            "text_encoder": self.serialize_sublayer(self.text_encoder),
             "audio_dim": self.audio_dim,
             "vision_dim": self.vision_dim,
             "num_train_samples": self.num_train_samples,
@@ -533,31 +534,10 @@ class SelfMIModel(msa_model.MSAModel):
             "generator_hidden_dim": self.generator_hidden_dim,
         }
 
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        config["text_encoder"] = keras.layers.deserialize(
-            config["text_encoder"]
-        )
-        return cls(**config)
-
-
-def _alternation(paths):
-    return "(?:" + "|".join(re.escape(path) for path in paths) + ")"
-
 
 def self_mi_inputs(audio_dim, vision_dim):
     """The named `keras.Input`s of Self-MI (any sequence lengths)."""
     return {
-        "text_token_ids": keras.Input(
-            (None,), dtype="int32", name="text_token_ids"
-        ),
-        "text_padding_mask": keras.Input(
-            (None,), dtype="int32", name="text_padding_mask"
-        ),
-        "audio": keras.Input((None, audio_dim), name="audio"),
-        "audio_mask": keras.Input((None,), dtype="int32", name="audio_mask"),
-        "vision": keras.Input((None, vision_dim), name="vision"),
-        "vision_mask": keras.Input((None,), dtype="int32", name="vision_mask"),
+        **msa_model.sequence_inputs(audio_dim, vision_dim),
         "index": keras.Input((), dtype="int32", name="index"),
     }
