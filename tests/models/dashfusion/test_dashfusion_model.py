@@ -1,6 +1,7 @@
 import keras
 import keras_hub
 import numpy as np
+import pytest
 from absl.testing import parameterized
 
 from msakeras import models
@@ -92,15 +93,27 @@ def numpy_official_contrastive(embeddings, temperature=0.5):
 class DashFusionModelTest(test_case.TestCase):
     def test_model_basics(self):
         x, y = tiny_data()
-        # Compiled (graph) fit/predict and the `.keras` round trip, with the
-        # default two-layer HBF.
-        revived = self.run_model_test(tiny_model(num_fusion_layers=2), x, y)
+        # Eager fit/predict and the `.keras` round trip, with the default
+        # two-layer HBF (the traced path: `test_compiled_graph_fit`).
+        revived = self.run_model_test(
+            tiny_model(num_fusion_layers=2),
+            x,
+            y,
+            compile_kwargs={"run_eagerly": True},
+        )
         self.assertEqual(revived.partners_per_role, 0)
         self.assertEqual(revived.get_config()["num_fusion_layers"], 2)
         outputs = revived(x, training=False)
         self.assertEqual(tuple(outputs["fused_embedding"].shape), (4, 32))
         self.assertEqual(tuple(outputs["text_embedding"].shape), (4, 8))
         self.assertEqual(tuple(outputs["aligned_embedding"].shape), (4, 8))
+
+    @pytest.mark.large
+    def test_compiled_graph_fit(self):
+        # Traced train/predict functions (about 100 s of tracing on TF).
+        x, y = tiny_data()
+        revived = self.run_model_test(tiny_model(num_fusion_layers=2), x, y)
+        self.assertEqual(revived.get_config()["num_fusion_layers"], 2)
 
     def test_short_fit_lowers_loss_and_tracks_terms(self):
         x, y = tiny_data()
