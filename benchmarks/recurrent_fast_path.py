@@ -50,13 +50,18 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     rng = np.random.RandomState(0)
-    inputs = keras.ops.convert_to_tensor(rng.normal(
-        size=(args.batch_size, args.steps, args.features)).astype("float32"))
+    inputs = keras.ops.convert_to_tensor(
+        rng.normal(size=(args.batch_size, args.steps, args.features)).astype(
+            "float32"
+        )
+    )
     lengths = rng.randint(args.steps // 4, args.steps + 1, (args.batch_size,))
     mask = keras.ops.convert_to_tensor(
-        (np.arange(args.steps)[None] < lengths[:, None]).astype("int32"))
-    encoder = msakeras.layers.MaskedLSTMEncoder(args.hidden_dim,
-                                                args.hidden_dim)
+        (np.arange(args.steps)[None] < lengths[:, None]).astype("int32")
+    )
+    encoder = msakeras.layers.MaskedLSTMEncoder(
+        args.hidden_dim, args.hidden_dim
+    )
     encoder(inputs, mask=mask)
 
     def generic(layer, values, training=None):
@@ -81,10 +86,12 @@ def main(argv=None):
         "keras": keras.__version__,
     }
     print(pd.DataFrame([row]).to_markdown(index=False))
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                        "results.csv")
-    pd.DataFrame([row]).to_csv(path, mode="a", index=False,
-                               header=not os.path.exists(path))
+    path = os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), "results.csv"
+    )
+    pd.DataFrame([row]).to_csv(
+        path, mode="a", index=False, header=not os.path.exists(path)
+    )
     return row
 
 
