@@ -46,17 +46,19 @@ HYPERPARAMETERS = {
         dashfusion_hyperparameters.DASHFUSION_HYPERPARAMETERS.items()
     )
 }
-# The no-argument run (≤ 10 minutes on 2 CPU cores): one partner per role
-# (4× rows per batch instead of 7×), one encoder layer, a higher peak rate
-# with a one-epoch warm-up so the short schedule reaches it.
+# The no-argument run on CPU: supervised pairs from the batch itself
+# (`partners_per_role=0`, no sampler rows; the sampler runs with --data),
+# one encoder layer, three epochs, a higher peak rate with a one-epoch
+# warm-up so the short schedule reaches it. Measured: 4 epochs took 15 min
+# at load ≈ 2.5 (test Corr 0.80 vs 0.50 for the best single modality).
 EMBEDDED_DEFAULTS = {
-    "epochs": 4,
-    "patience": 4,
+    "epochs": 3,
+    "patience": 3,
     "batch_size": 16,
     "learning_rate": 1e-4,
     "warmup_epochs": 1,
     "num_encoder_layers": 1,
-    "partners_per_role": 1,
+    "partners_per_role": 0,
     "refresh_every_epochs": 2,
 }
 
