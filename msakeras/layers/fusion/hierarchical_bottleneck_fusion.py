@@ -92,14 +92,8 @@ class _FeedForward(keras.layers.Layer):
         return self.output_dropout(hidden, training=training)
 
 
-class _PostNormAttentionBlock(keras.layers.Layer):
-    """Official `TransformerEncoder`/`CrossTransformerEncoder` (depth 1).
-
-    `x ← x + LN(Attn(x, s, s))`, `x ← x + LN(FFN(x))`: LayerNorm on the
-    sub-layer output, then the residual. `Attn` has biased q/k/v
-    projections, logits scaled by `width^-1/2` (the model width, not the
-    head width, as the official `Attention`) and no output projection.
-    """
+class _PostNormBlock(keras.layers.Layer):
+    """Sublayers shared by both attention blocks: output norms and FFN."""
 
     def __init__(self, num_heads, intermediate_dim, dropout=0.0, **kwargs):
         super().__init__(**kwargs)
@@ -122,6 +116,16 @@ class _PostNormAttentionBlock(keras.layers.Layer):
             dtype=self.dtype_policy,
             name="feedforward_norm",
         )
+
+
+class _PostNormAttentionBlock(_PostNormBlock):
+    """Official `TransformerEncoder`/`CrossTransformerEncoder` (depth 1).
+
+    `x ← x + LN(Attn(x, s, s))`, `x ← x + LN(FFN(x))`: LayerNorm on the
+    sub-layer output, then the residual. `Attn` has biased q/k/v
+    projections, logits scaled by `width^-1/2` (the model width, not the
+    head width, as the official `Attention`) and no output projection.
+    """
 
     def build(self, target_shape, source_shape, source_mask_shape=None):
         width = target_shape[-1]
@@ -157,7 +161,7 @@ class _PostNormAttentionBlock(keras.layers.Layer):
         )
 
 
-class _MultiCrossAttention(keras.layers.Layer):
+class _MultiCrossAttention(_PostNormBlock):
     """Official `Multi_CA`: the bottleneck gathers from three modalities.
 
     `U = LN1(B + CA(B, X_t) + CA(B, X_a) + CA(B, X_v))`,
@@ -166,28 +170,6 @@ class _MultiCrossAttention(keras.layers.Layer):
     output projection, logits scaled by `head_width^-1/2`. (Paper eqs. 7-8
     add `B` twice; the official code adds it once, as here.)
     """
-
-    def __init__(self, num_heads, intermediate_dim, dropout=0.0, **kwargs):
-        super().__init__(**kwargs)
-        self.num_heads = num_heads
-        self.intermediate_dim = intermediate_dim
-        self.dropout = dropout
-        self.attention_norm = keras.layers.LayerNormalization(
-            epsilon=_LAYER_NORM_EPSILON,
-            dtype=self.dtype_policy,
-            name="attention_norm",
-        )
-        self.feedforward = _FeedForward(
-            intermediate_dim,
-            dropout,
-            dtype=self.dtype_policy,
-            name="feedforward",
-        )
-        self.feedforward_norm = keras.layers.LayerNormalization(
-            epsilon=_LAYER_NORM_EPSILON,
-            dtype=self.dtype_policy,
-            name="feedforward_norm",
-        )
 
     def build(
         self,
