@@ -6,6 +6,7 @@ Importing `msakeras` registers every public layer, loss, optimizer and model
 """
 
 from msakeras import data
+from msakeras import experiment
 from msakeras import layers
 from msakeras import losses
 from msakeras import metrics

@@ -9,11 +9,8 @@ per-seed / summary records.
 """
 
 import argparse
-import hashlib
-import importlib.metadata
 import json
 import os
-import platform
 import shutil
 import time
 
@@ -21,10 +18,14 @@ import keras
 import numpy as np
 
 import msakeras
+from msakeras import experiment
 
 DEFAULT_SEEDS = [1111, 1112, 1113, 1114, 1115]
 DATASETS = ("mosi", "mosei", "sims")
 BUNDLED_VOCABULARY = "bert_base_uncased"
+# Model selection: best validation MAE; the test split opens only after it
+# is sealed (msakeras.experiment).
+SELECTION = experiment.SelectionRule(monitor="val_mae", mode="min")
 
 
 # --- command line ----------------------------------------------------------
@@ -208,7 +209,7 @@ def make_text_encoder(args, fine_tune=True):
 
 
 def make_datasets(args, model, seed):
-    """Train / valid / test `FeatureSequence`s feeding the model's inputs."""
+    """Train / valid `FeatureSequence`s and the sealed `HeldOutTestSplit`."""
     input_keys = [tensor.name for tensor in model.inputs]
     batch_size = args.hyperparameters["batch_size"]
 
@@ -225,8 +226,8 @@ def make_datasets(args, model, seed):
 
     return (
         split("train", True, args.max_train_samples),
-        split("valid", False),
-        split("test", False),
+        SELECTION.check_validation_data(split("valid", False)),
+        experiment.HeldOutTestSplit(args.data, "test"),
     )
 
 
@@ -258,15 +259,8 @@ def callbacks(args, directory):
         keras.callbacks.BackupAndRestore(
             os.path.join(directory, "backup"), delete_checkpoint=True
         ),
-        keras.callbacks.ModelCheckpoint(
-            os.path.join(directory, "model.keras"),
-            monitor="val_mae",
-            mode="min",
-            save_best_only=True,
-        ),
-        keras.callbacks.EarlyStopping(
-            monitor="val_mae", mode="min", patience=patience
-        ),
+        SELECTION.checkpoint_callback(os.path.join(directory, "model.keras")),
+        SELECTION.early_stopping(patience),
         keras.callbacks.CSVLogger(
             os.path.join(directory, "history.csv"), append=args.resume
         ),
@@ -277,13 +271,8 @@ def callbacks(args, directory):
 
 
 def evaluate_checkpoint(args, directory, test):
-    """Reloads the selected `model.keras` and scores the test split once."""
-    model = keras.models.load_model(os.path.join(directory, "model.keras"))
-    predictions = model.predict(test, verbose=0)["sentiment"].reshape(-1)
-    labels = msakeras.data.load_split(args.data, "test", keys=["label"])[
-        "label"
-    ]
-    return msakeras.metrics.sentiment_scores(predictions, labels, args.dataset)
+    """Scores the selected `model.keras` on the test data read once."""
+    return checkpoint_evaluator()(args, directory, test)
 
 
 def checkpoint_evaluator(extra_protocols=()):
@@ -296,11 +285,12 @@ def checkpoint_evaluator(extra_protocols=()):
     """
 
     def evaluate(args, directory, test):
+        # `test`: the HeldOutTestData of the one sealed read.
         model = keras.models.load_model(os.path.join(directory, "model.keras"))
-        predictions = model.predict(test, verbose=0)["sentiment"].reshape(-1)
-        labels = msakeras.data.load_split(args.data, "test", keys=["label"])[
-            "label"
-        ]
+        predictions = test.predict(
+            model, batch_size=args.hyperparameters["batch_size"]
+        )["sentiment"].reshape(-1)
+        labels = test.labels()
         scores = msakeras.metrics.sentiment_scores(
             predictions, labels, args.dataset
         )
@@ -317,42 +307,21 @@ def checkpoint_evaluator(extra_protocols=()):
     return evaluate
 
 
-def ridge_baselines(args):
-    """Single-modality (and all-feature) NumPy ridge baselines."""
+def ridge_baselines(args, test):
+    """Single-modality (and all-feature) NumPy ridge baselines.
+
+    Fitted on train (alpha by leave-one-out on train), scored on `test`, the
+    `HeldOutTestData` of the first seed's sealed read: no extra test read.
+    """
     train = msakeras.data.load_split(args.data, "train")
-    test = msakeras.data.load_split(args.data, "test")
     return msakeras.metrics.single_modality_ridge_baselines(
-        train, test, args.dataset, alpha="auto"
+        train, test.arrays, args.dataset, alpha="auto"
     )
 
 
 # --- records ---------------------------------------------------------------
 def versions():
-    names = [
-        "keras",
-        "keras-hub",
-        "tensorflow",
-        "torch",
-        "jax",
-        "numpy",
-        "h5py",
-        "msakeras",
-    ]
-    found = {}
-    for name in names:
-        try:
-            found[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            continue
-    return found
-
-
-def file_sha256(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return experiment.library_versions()
 
 
 def write_run_record(
@@ -364,27 +333,25 @@ def write_run_record(
     baselines,
     wall_seconds,
     steps_per_second,
+    selection=SELECTION,
 ):
+    """`run.json`: the run receipt (msakeras.experiment.run_receipt), the
+    arguments, the sealed selection and the test scores."""
+    receipt = experiment.run_receipt(
+        args.data,
+        seed,
+        args.hyperparameters,
+        selection,
+        dataset=args.attributes.get("dataset"),
+    )
     record = {
         "model": args.model_name,
-        "seed": seed,
-        "backend": keras.config.backend(),
-        "dtype_policy": keras.config.dtype_policy().name,
-        "platform": platform.platform(),
-        "versions": versions(),
-        "data": {
-            "path": os.path.abspath(args.data),
-            "sha256": file_sha256(args.data),
-            "dataset": args.attributes.get("dataset"),
-        },
+        **receipt,
         "arguments": {
             key: value
             for key, value in vars(args).items()
             if key not in ("attributes", "hyperparameters")
         },
-        "hyperparameters": args.hyperparameters,
-        "selection": "min val_mae (validation only); test read once after "
-        "reloading the selected checkpoint",
         "epochs_run": len(history.get("loss", [])) if history else None,
         "wall_seconds": round(wall_seconds, 1),
         "train_steps_per_second": steps_per_second,
@@ -487,7 +454,7 @@ def train_seeds(
         f"backend: {keras.config.backend()}   data: {args.data} "
         f"({args.attributes.get('dataset')})   seeds: {args.seeds}"
     )
-    baselines = ridge_baselines(args)
+    baselines = None
     scores_by_seed = {}
     for seed in args.seeds:
         directory = run_directory(args, seed)
@@ -514,7 +481,15 @@ def train_seeds(
         wall = time.time() - start
         epochs_run = max(1, len(history.history.get("loss", [])))
         steps_per_second = round(epochs_run * len(train) / wall, 3)
-        scores = (evaluate or evaluate_checkpoint)(args, directory, test)
+        # Selection is sealed before the test split can be read (once).
+        sealed = SELECTION.seal(
+            os.path.join(directory, "model.keras"),
+            logged_history(directory, history.history),
+        )
+        test_data = test.read(sealed)
+        if baselines is None:
+            baselines = ridge_baselines(args, test_data)
+        scores = (evaluate or evaluate_checkpoint)(args, directory, test_data)
         scores_by_seed[seed] = scores
         write_run_record(
             args,
@@ -525,6 +500,7 @@ def train_seeds(
             baselines,
             wall,
             steps_per_second,
+            selection=sealed,
         )
         plot_curves(directory)
         shutil.rmtree(os.path.join(directory, "backup"), ignore_errors=True)
@@ -533,6 +509,18 @@ def train_seeds(
             + ", ".join(f"{key} {value:.4f}" for key, value in scores.items())
         )
     return scores_by_seed, baselines
+
+
+def logged_history(directory, history):
+    """Every logged epoch (`history.csv`, across --resume), else `history`."""
+    path = os.path.join(directory, "history.csv")
+    if os.path.isfile(path):
+        import pandas as pd
+
+        logged = pd.read_csv(path)
+        if not logged.empty:
+            return {name: logged[name].tolist() for name in logged.columns}
+    return history
 
 
 # --- export ------------------------------------------------------------------

@@ -1,0 +1,16 @@
+"""Experiment workflow: run receipts, validation-only selection, the
+held-out test split, paired seed comparisons, robustness and profiles."""
+
+from msakeras.experiment.held_out_test_split import HeldOutTestData
+from msakeras.experiment.held_out_test_split import HeldOutTestSplit
+from msakeras.experiment.held_out_test_split import TestSplitAccessError
+from msakeras.experiment.held_out_test_split import model_inputs
+from msakeras.experiment.held_out_test_split import predict_arrays
+from msakeras.experiment.run_receipt import RECEIPT_FIELDS
+from msakeras.experiment.run_receipt import file_sha256
+from msakeras.experiment.run_receipt import git_state
+from msakeras.experiment.run_receipt import library_versions
+from msakeras.experiment.run_receipt import run_receipt
+from msakeras.experiment.selection_rule import SealedSelection
+from msakeras.experiment.selection_rule import SelectionError
+from msakeras.experiment.selection_rule import SelectionRule
