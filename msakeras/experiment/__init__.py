@@ -11,6 +11,9 @@ from msakeras.experiment.run_receipt import file_sha256
 from msakeras.experiment.run_receipt import git_state
 from msakeras.experiment.run_receipt import library_versions
 from msakeras.experiment.run_receipt import run_receipt
+from msakeras.experiment.seed_comparison import compare_runs
+from msakeras.experiment.seed_comparison import load_run_scores
+from msakeras.experiment.seed_comparison import paired_statistics
 from msakeras.experiment.selection_rule import SealedSelection
 from msakeras.experiment.selection_rule import SelectionError
 from msakeras.experiment.selection_rule import SelectionRule

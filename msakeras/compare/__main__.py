@@ -1,0 +1,85 @@
+"""Compare two recipe runs seed by seed.
+
+    python -m msakeras.compare RUN_DIR_A RUN_DIR_B [--csv out.csv]
+        [--markdown out.md] [--names mmim hycon]
+
+Each RUN_DIR is a recipe `--output-dir` (`seed_<seed>/run.json`). Prints a
+Markdown table: per metric, mean ± std over each run's seeds, then a paired
+t-test and a Wilcoxon signed-rank test (scipy, two-sided) over the seeds
+both runs have.
+"""
+
+import argparse
+import os
+import sys
+
+from msakeras.experiment import seed_comparison
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        prog="python -m msakeras.compare",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("run_a", help="first run folder (--output-dir)")
+    parser.add_argument("run_b", help="second run folder (--output-dir)")
+    parser.add_argument(
+        "--names",
+        nargs=2,
+        default=None,
+        help="labels of the runs (default: the folder names)",
+    )
+    parser.add_argument("--csv", default=None, help="write the table as CSV")
+    parser.add_argument(
+        "--markdown", default=None, help="write the table as Markdown"
+    )
+    parser.add_argument("--digits", type=int, default=4)
+    args = parser.parse_args(argv)
+    names = args.names or [
+        _label(args.run_a, "A"),
+        _label(args.run_b, "B"),
+    ]
+    if names[0] == names[1]:
+        names = [f"{names[0]} (A)", f"{names[1]} (B)"]
+    try:
+        scores_a = seed_comparison.load_run_scores(args.run_a)
+        scores_b = seed_comparison.load_run_scores(args.run_b)
+    except (FileNotFoundError, ValueError) as error:
+        print(f"{parser.prog}: error: {error}", file=sys.stderr)
+        return 1
+    table = seed_comparison.compare_runs(scores_a, scores_b, names=names)
+    shown = table.copy()
+    for name in names:
+        shown.insert(
+            list(shown.columns).index(f"{name} mean"),
+            f"{name} mean ± std",
+            seed_comparison.mean_std_text(table, name, args.digits),
+        )
+        shown = shown.drop(columns=[f"{name} mean", f"{name} std"])
+    markdown = shown.to_markdown(floatfmt=f".{args.digits}g")
+    print(
+        f"A = {names[0]} ({args.run_a}): seeds {sorted(scores_a)}\n"
+        f"B = {names[1]} ({args.run_b}): seeds {sorted(scores_b)}\n"
+        "paired tests over matching seeds (scipy ttest_rel, wilcoxon)\n"
+    )
+    print(markdown)
+    if args.csv:
+        table.to_csv(args.csv)
+    if args.markdown:
+        with open(args.markdown, "w", encoding="utf-8") as handle:
+            handle.write(markdown + "\n")
+    return 0
+
+
+def _label(path, fallback):
+    parts = [p for p in os.path.normpath(path).split(os.sep) if p]
+    if not parts:
+        return fallback
+    if parts[-1] == "runs" and len(parts) > 1:
+        return parts[-2]
+    return parts[-1]
+
+
+if __name__ == "__main__":
+    sys.exit(main())
