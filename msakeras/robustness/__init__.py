@@ -1,0 +1,1 @@
+"""`python -m msakeras.robustness MODEL.keras --data PATH.h5` (`__main__`)."""
