@@ -103,11 +103,12 @@ def forward_flops(model, inputs):
     """
     backend = keras.config.backend()
     if backend == "torch":
-        import torch
         from torch.utils.flop_counter import FlopCounterMode
 
+        # Not under no_grad: torch's module tracker then trips on outputs
+        # that require grad without a grad_fn.
         counter = FlopCounterMode(display=False)
-        with torch.no_grad(), counter:
+        with counter:
             model(inputs, training=False)
         return int(counter.get_total_flops())
     if backend == "tensorflow":

@@ -6,6 +6,12 @@ from msakeras.experiment.held_out_test_split import HeldOutTestSplit
 from msakeras.experiment.held_out_test_split import TestSplitAccessError
 from msakeras.experiment.held_out_test_split import model_inputs
 from msakeras.experiment.held_out_test_split import predict_arrays
+from msakeras.experiment.modality_robustness import add_noise
+from msakeras.experiment.modality_robustness import plot_robustness
+from msakeras.experiment.modality_robustness import remove_modality
+from msakeras.experiment.modality_robustness import robustness_table
+from msakeras.experiment.model_profile import parameter_table
+from msakeras.experiment.model_profile import profile_model
 from msakeras.experiment.run_receipt import RECEIPT_FIELDS
 from msakeras.experiment.run_receipt import file_sha256
 from msakeras.experiment.run_receipt import git_state

@@ -1,0 +1,1 @@
+"""`python -m msakeras.profile MODEL_NAME` (see `__main__`)."""
