@@ -454,6 +454,7 @@ def train_seeds(
         f"backend: {keras.config.backend()}   data: {args.data} "
         f"({args.attributes.get('dataset')})   seeds: {args.seeds}"
     )
+    experiment.git_state()  # the commit when training starts (cached)
     baselines = None
     scores_by_seed = {}
     for seed in args.seeds:

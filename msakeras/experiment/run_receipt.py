@@ -6,6 +6,7 @@ these scores?". Recipes write it into every `run.json`
 (`recipes/common.py`); `python -m msakeras.compare` reads it back.
 """
 
+import functools
 import hashlib
 import importlib.metadata
 import os
@@ -63,8 +64,12 @@ def library_versions(names=LIBRARIES):
     return found
 
 
+@functools.lru_cache(maxsize=None)
 def git_state(directory=None):
     """The git commit of the code that runs, if it lives in a checkout.
+
+    Asked once per process and folder (cached): a commit made while a
+    long run trains does not change what its later seeds record.
 
     Args:
         directory: str or None. Where to ask git. Defaults to `None`: the
@@ -95,7 +100,7 @@ def git_state(directory=None):
     return {
         "commit": commit.stdout.strip(),
         "dirty": bool(dirty.stdout.strip()) if dirty.returncode == 0 else None,
-    }
+    }  # callers must not mutate the cached dict: run_receipt copies it
 
 
 def run_receipt(
@@ -137,7 +142,7 @@ def run_receipt(
     if hasattr(selection, "describe"):
         selection = selection.describe()
     return {
-        "git": git_state(code_directory),
+        "git": _copy(git_state(code_directory)),
         "backend": keras.config.backend(),
         "device": device_info.device_description(),
         "dtype_policy": keras.config.dtype_policy().name,
@@ -154,3 +159,7 @@ def run_receipt(
         "hyperparameters": dict(hyperparameters),
         "selection": dict(selection),
     }
+
+
+def _copy(value):
+    return None if value is None else dict(value)
