@@ -5,8 +5,8 @@ import os
 
 import pandas as pd
 
-from msakeras.experiment import HeldOutTestSplit
 from msakeras.experiment import RECEIPT_FIELDS
+from msakeras.experiment import HeldOutTestSplit
 from msakeras.experiment import TestSplitAccessError
 from msakeras.experiment import file_sha256
 from msakeras.testing import TestCase
