@@ -181,8 +181,21 @@ class _ShapeOnly:
 
 
 def peak_rss_mib():
-    """Peak resident set size of this process so far, in MiB (Linux)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    """Peak resident set size of this process so far, in MiB.
+
+    Linux: `VmHWM` of `/proc/self/status`, which starts afresh at `exec`
+    (`ru_maxrss` keeps the parent's peak across fork + exec). Elsewhere
+    `ru_maxrss` (KiB on Linux, bytes on macOS).
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (2**20 if sys.platform == "darwin" else 1024.0)
 
 
 def main(argv=None):
