@@ -4,6 +4,7 @@ import os
 import h5py
 import keras
 import numpy as np
+import pytest
 
 import msakeras
 from msakeras import predict
@@ -151,3 +152,37 @@ class PredictTest(TestCase):
             msakeras.models.load_msa_model(
                 self.model_path, expected_class=msakeras.models.HyConModel
             )
+
+    @pytest.mark.large
+    def test_saved_model_folder_gives_the_same_predictions(self):
+        from msakeras.export import export_saved_model
+
+        record = export_saved_model(
+            self.model_path, os.path.join(self.temp_dir, "served")
+        )
+        keras_output = os.path.join(self.temp_dir, "keras.csv")
+        for model, output in (
+            (self.model_path, keras_output),
+            (record["path"], self.output),
+        ):
+            predict.main(
+                [
+                    model,
+                    "--data",
+                    self.data,
+                    "--output",
+                    output,
+                    "--verbose",
+                    "0",
+                ]
+            )
+        with open(keras_output, newline="") as handle:
+            expected = [
+                float(row["prediction"]) for row in csv.DictReader(handle)
+            ]
+        with open(self.output, newline="") as handle:
+            served = [
+                float(row["prediction"]) for row in csv.DictReader(handle)
+            ]
+        self.assertLen(served, 11)
+        self.assertAllClose(np.asarray(served), np.asarray(expected), atol=1e-4)
