@@ -5,6 +5,7 @@ Importing `msakeras` registers every public layer, loss, optimizer and model
 `msakeras.export` (TensorFlow-only) is imported on demand.
 """
 
+from msakeras import callbacks
 from msakeras import data
 from msakeras import experiment
 from msakeras import layers

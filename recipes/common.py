@@ -252,22 +252,64 @@ def finished_scores(directory):
         return json.load(handle).get("test")
 
 
-def callbacks(args, directory):
-    """The standard Keras callbacks of a recipe run."""
+def callbacks(args, directory, datasets=()):
+    """The standard Keras callbacks of a recipe run, in a safe order.
+
+    `NonFiniteLossGuard` comes first: on a NaN/inf loss term it raises
+    before any later `on_epoch_end` writes a checkpoint, backup or history
+    row. `ResumableBackup` comes last: it restores the state of the
+    checkpoint and early-stopping callbacks (after their `on_train_begin`)
+    and commits each epoch only after they have written theirs.
+    """
     patience = args.hyperparameters.get("patience", 10)
-    return [
-        keras.callbacks.BackupAndRestore(
-            os.path.join(directory, "backup"), delete_checkpoint=True
-        ),
-        SELECTION.checkpoint_callback(os.path.join(directory, "model.keras")),
-        SELECTION.early_stopping(patience),
-        keras.callbacks.CSVLogger(
-            os.path.join(directory, "history.csv"), append=args.resume
-        ),
+    history_csv = os.path.join(directory, "history.csv")
+    checkpoint = SELECTION.checkpoint_callback(
+        os.path.join(directory, "model.keras")
+    )
+    early_stopping = SELECTION.early_stopping(patience)
+    standard = [
+        msakeras.callbacks.NonFiniteLossGuard(),
+        checkpoint,
+        early_stopping,
+        keras.callbacks.CSVLogger(history_csv, append=args.resume),
         keras.callbacks.TensorBoard(
             os.path.join(directory, "tensorboard"), write_graph=False
         ),
+        msakeras.callbacks.ResumableBackup(
+            os.path.join(directory, "backup"),
+            stateful_callbacks=[checkpoint, early_stopping],
+            datasets=datasets,
+            history_csv=history_csv,
+            delete_checkpoint=False,
+        ),
     ]
+    kill_at = os.environ.get(KILL_AT_VARIABLE)
+    if kill_at:
+        standard.append(KillAtBatch(*map(int, kill_at.split(","))))
+    return standard
+
+
+# Test hook (tests/recipes/test_resume_and_determinism.py): SIGKILL this
+# process at `<epoch>,<batch>` (0-based), as an out-of-memory kill would.
+KILL_AT_VARIABLE = "MSAKERAS_TEST_KILL_AT"
+
+
+class KillAtBatch(keras.callbacks.Callback):
+    def __init__(self, epoch, batch):
+        super().__init__()
+        self.kill_epoch = epoch
+        self.kill_batch = batch
+        self.epoch = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if (self.epoch, batch) == (self.kill_epoch, self.kill_batch):
+            import signal
+
+            print(f"killing at epoch {self.epoch}, batch {batch}", flush=True)
+            os.kill(os.getpid(), signal.SIGKILL)
 
 
 def evaluate_checkpoint(args, directory, test):
@@ -468,17 +510,23 @@ def train_seeds(
         model = build_model(args)
         train, valid, test = make_datasets(args, model, seed)
         extra_callbacks = []
+        original = train
         if prepare_training is not None:
             train, extra_callbacks = prepare_training(args, model, train, seed)
         start = time.time()
-        history = model.fit(
-            train,
-            validation_data=valid,
-            epochs=args.hyperparameters["epochs"],
-            callbacks=callbacks(args, directory) + list(extra_callbacks),
-            verbose=args.verbose,
-            **(fit_kwargs or {}),
-        )
+        datasets = [train] + ([original] if original is not train else [])
+        try:
+            history = model.fit(
+                train,
+                validation_data=valid,
+                epochs=args.hyperparameters["epochs"],
+                callbacks=callbacks(args, directory, datasets)
+                + list(extra_callbacks),
+                verbose=args.verbose,
+                **(fit_kwargs or {}),
+            )
+        except msakeras.callbacks.NonFiniteLossError as error:
+            raise SystemExit(f"seed {seed}: {error}") from error
         wall = time.time() - start
         epochs_run = max(1, len(history.history.get("loss", [])))
         steps_per_second = round(epochs_run * len(train) / wall, 3)

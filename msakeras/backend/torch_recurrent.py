@@ -45,7 +45,12 @@ def _module(kind, input_size, hidden_size):
     key = (kind, input_size, hidden_size)
     if key not in _MODULES:
         cls = torch.nn.LSTM if kind == "lstm" else torch.nn.GRU
-        _MODULES[key] = cls(input_size, hidden_size, batch_first=True)
+        # Building the module draws its (unused) initial weights from
+        # torch's global generator, which also drives unseeded dropout:
+        # keep that stream independent of when the cache is first filled,
+        # or a resumed run drops different units than an uninterrupted one.
+        with torch.random.fork_rng(devices=[]):
+            _MODULES[key] = cls(input_size, hidden_size, batch_first=True)
     return _MODULES[key]
 
 

@@ -219,7 +219,15 @@ class FeatureSequence(keras.utils.PyDataset):
         return inputs, labels
 
     def on_epoch_end(self):
-        self.epoch += 1
+        self.set_epoch(self.epoch + 1)
+
+    def set_epoch(self, epoch):
+        """Sets the epoch count and redraws the batch order for it.
+
+        A resumed run (`msakeras.callbacks.ResumableBackup`) restores the
+        count, so it serves the batches an uninterrupted run would.
+        """
+        self.epoch = int(epoch)
         self._order = self._make_order(self.epoch)
 
     def get_labels(self, label_key=None):

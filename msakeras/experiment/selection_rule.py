@@ -11,6 +11,7 @@ import os
 
 import keras
 
+from msakeras.callbacks import AtomicModelCheckpoint
 from msakeras.experiment.run_receipt import file_sha256
 
 VALIDATION_PREFIX = "val_"
@@ -83,8 +84,12 @@ class SelectionRule:
         return data
 
     def checkpoint_callback(self, path):
-        """`ModelCheckpoint` keeping the best checkpoint under this rule."""
-        return keras.callbacks.ModelCheckpoint(
+        """Atomic `ModelCheckpoint` keeping the best checkpoint of this rule.
+
+        `msakeras.callbacks.AtomicModelCheckpoint` writes a temporary file
+        and renames it, so a kill never leaves a half-written checkpoint.
+        """
+        return AtomicModelCheckpoint(
             os.fspath(path),
             monitor=self.monitor,
             mode=self.mode,

@@ -10,3 +10,4 @@ from msakeras.export.saved_model import export_saved_model
 from msakeras.export.saved_model import next_version
 from msakeras.export.saved_model import probe_batch
 from msakeras.export.saved_model import serving_input_specs
+from msakeras.export.serving_model import ServingModel

@@ -29,12 +29,13 @@ def tiny_dataset(directory, dataset="mosi"):
     return path
 
 
-def run_recipe(name, *arguments, check=True):
+def run_recipe(name, *arguments, check=True, environment=None):
     environment = dict(
         os.environ,
         KERAS_BACKEND=keras.config.backend(),
         OMP_NUM_THREADS="1",
         PYTHONUNBUFFERED="1",
+        **(environment or {}),
     )
     result = subprocess.run(
         [

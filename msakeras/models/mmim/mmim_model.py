@@ -489,6 +489,22 @@ class MMIMModel(msa_model.MSAModel):
             )
         return state.model
 
+    def auxiliary_optimizers(self):
+        """Optimizers besides `self.optimizer` whose state a resume needs.
+
+        The stage-1 optimizer lives outside Keras's tracking (it is not in
+        `save_weights`); `msakeras.callbacks.ResumableBackup` saves and
+        restores its variables. Built here if stage 1 has not run yet, as
+        `fit` would build it.
+        """
+        if not self.two_stage:
+            return []
+        stage_model = self.stage_one()
+        optimizer = stage_model.optimizer
+        if not optimizer.built:
+            optimizer.build(stage_model.trainable_variables)
+        return [optimizer]
+
     def fit(
         self,
         x=None,

@@ -97,6 +97,24 @@ class MMIMTwoStageCallback(keras.callbacks.Callback):
             num_batches = math.ceil(len(first) / (self.batch_size or 32))
         return max(1, math.ceil(num_batches * self.stage_one_fraction))
 
+    def on_train_begin(self, logs=None):
+        if not self.run_stage_one:
+            return
+        # Build the stage-1 model (its loss, metrics and optimizer) here,
+        # not in its first `fit`: a first `fit` peeks at one batch through
+        # a fresh data loader, which draws from torch's global generator.
+        # Built up front, every epoch's stage 1 draws the same way, so a
+        # resumed run (`ResumableBackup`) matches an uninterrupted one.
+        stage_model = self.mmim_model.stage_one()
+        if isinstance(self.x, keras.utils.PyDataset):
+            batch = self.x[0]
+        else:
+            size = self.batch_size or 32
+            batch = keras.tree.map_structure(
+                lambda array: array[:size], (self.x, self.y)
+            )
+        stage_model._symbolic_build(data_batch=tuple(batch))
+
     def on_epoch_begin(self, epoch, logs=None):
         self.mmim_model.reset_entropy_memory()
         if not self.run_stage_one:

@@ -1,0 +1,7 @@
+"""Training callbacks: non-finite loss guard, atomic checkpoints, resume."""
+
+from msakeras.callbacks.atomic_files import atomic_output_path
+from msakeras.callbacks.atomic_model_checkpoint import AtomicModelCheckpoint
+from msakeras.callbacks.non_finite_loss_guard import NonFiniteLossError
+from msakeras.callbacks.non_finite_loss_guard import NonFiniteLossGuard
+from msakeras.callbacks.resumable_backup import ResumableBackup
