@@ -27,6 +27,16 @@ class MSAModel(keras.Model):
     ```
     """
 
+    def __init__(self, *args, trainable=True, **kwargs):
+        # `Functional.__init__(trainable=True)` (every `from_config`: the
+        # config holds `trainable`) sets `trainable` on every sublayer,
+        # unfreezing the frozen ones (the BERT pooler): the reloaded model
+        # would have more trainable variables than the saved one, and its
+        # optimizer state would be skipped. Only freezing is passed on.
+        super().__init__(*args, **kwargs)
+        if not trainable:
+            self.trainable = False
+
     def __setattr__(self, name, value):
         # Torch: subclasses set layers before `Module.__init__` has run
         # (inside `keras.Model.__init__`), which torch refuses; such
