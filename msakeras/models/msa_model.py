@@ -27,10 +27,29 @@ class MSAModel(keras.Model):
     ```
     """
 
+    def __init__(self, *args, trainable=True, **kwargs):
+        # `Functional.__init__(trainable=True)` (every `from_config`: the
+        # config holds `trainable`) sets `trainable` on every sublayer,
+        # unfreezing the frozen ones (the BERT pooler): the reloaded model
+        # would have more trainable variables than the saved one, and its
+        # optimizer state would be skipped. Only freezing is passed on.
+        super().__init__(*args, **kwargs)
+        if not trainable:
+            self.trainable = False
+
     def __setattr__(self, name, value):
         # Torch: subclasses set layers before `Module.__init__` has run
-        # (inside `keras.Model.__init__`); plain attributes are fine there.
-        if keras.config.backend() == "torch" and not hasattr(self, "_tracker"):
+        # (inside `keras.Model.__init__`), which torch refuses; such
+        # attributes are stored plainly. They are still tracked first, as
+        # Keras does on the other backends: tracking order is the order of
+        # `trainable_variables`, which optimizers save slots by, so a
+        # `.keras` file saved under torch restores its optimizer state
+        # under TensorFlow and JAX.
+        if keras.config.backend() == "torch" and "_modules" not in vars(self):
+            if name != "_tracker":
+                if not hasattr(self, "_tracker"):
+                    self._initialize_tracker()
+                value = self._tracker.track(value)
             return object.__setattr__(self, name, value)
         return super().__setattr__(name, value)
 

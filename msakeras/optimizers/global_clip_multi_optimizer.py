@@ -95,6 +95,61 @@ class GlobalClipMultiOptimizer(keras.optimizers.MultiOptimizer):
             )
         self.joint_clipnorm = global_clipnorm
 
+    def build(self, var_list):
+        """Builds the sub-optimizers over `var_list` sorted by path.
+
+        `MultiOptimizer` builds each sub-optimizer in the order of
+        `var_list`, and `save_own_variables` writes the slots by position.
+        The model's variable order differs between backends (torch tracks
+        modules in another order than TensorFlow), so a file saved under
+        one backend loaded slots into the wrong variables under another.
+        Building from the paths' sorted order makes the slot layout a
+        function of the variable paths alone, the same on every backend.
+        """
+        if self.built:
+            return
+        var_list = list(var_list)
+        paths = [variable.path for variable in var_list]
+        if len(set(paths)) != len(paths):
+            duplicates = sorted({p for p in paths if paths.count(p) > 1})
+            raise ValueError(
+                "GlobalClipMultiOptimizer needs unique variable paths to "
+                f"order its state; duplicated: {duplicates}."
+            )
+        super().build(sorted(var_list, key=lambda variable: variable.path))
+        # `apply(grads)` without variables pairs `grads` with the caller's
+        # order, so the bookkeeping keeps that order (set past the
+        # optimizer's tracker, which would add the model's variables to
+        # the optimizer's own).
+        object.__setattr__(self, "_trainable_variables", var_list)
+        self._trainable_variables_indices.clear()
+        self._trainable_variables_indices.update(
+            {
+                self._var_key(variable): index
+                for index, variable in enumerate(var_list)
+            }
+        )
+
+    def load_own_variables(self, store):
+        """Loads the saved state, refusing a layout that does not fit.
+
+        Keras assigns slots by position and, on a shape mismatch, raises
+        after some slots were already overwritten. Every shape is checked
+        first, so a mismatch leaves the optimizer untouched.
+        """
+        variables = self.variables
+        if len(store.keys()) == len(variables):
+            for index, variable in enumerate(variables):
+                saved_shape = tuple(store[str(index)].shape)
+                if saved_shape != tuple(variable.shape):
+                    raise ValueError(
+                        f"Optimizer {self.name!r}: saved state {index} has "
+                        f"shape {saved_shape} but {variable.path!r} has "
+                        f"shape {tuple(variable.shape)}; the file was "
+                        "written with a different variable order."
+                    )
+        super().load_own_variables(store)
+
     def apply(self, grads, trainable_variables=None):
         grads = list(grads)
         if not grads:

@@ -145,3 +145,85 @@ class GroupWithoutGradientsTest(TestCase):
         optimizer.apply([gradient, None], [moving, frozen])
         self.assertAllClose(moving, [-1.0, -2.0])
         self.assertAllClose(frozen, [1.0, 1.0])  # no decay without a step
+
+
+class SavedStateOrderTest(TestCase):
+    """Slots are laid out by variable path, not by the caller's order.
+
+    Torch and TensorFlow list a model's variables in different orders, so
+    a state saved by position under one backend must not land in other
+    variables under the other.
+    """
+
+    def _variables(self):
+        rng = np.random.RandomState(0)
+        return [
+            keras.Variable(rng.normal(size=(2,)).astype("float32"), name=name)
+            for name in ("encoder_kernel", "head_kernel", "head_bias")
+        ]
+
+    def _optimizer(self):
+        return optimizers.GlobalClipMultiOptimizer(
+            keras.optimizers.OptimizerMap(
+                default_optimizer=keras.optimizers.Adam(0.1),
+                optimizer_map={"encoder.*": keras.optimizers.Adam(0.01)},
+            ),
+            global_clipnorm=1.0,
+        )
+
+    def _step(self, optimizer, variables, gradients):
+        optimizer.apply(
+            [keras.ops.convert_to_tensor(gradients[v.path]) for v in variables],
+            variables,
+        )
+
+    def test_state_saved_in_one_order_resumes_in_another(self):
+        rng = np.random.RandomState(1)
+        gradients = [
+            {
+                path: rng.normal(size=(2,)).astype("float32")
+                for path in ("encoder_kernel", "head_kernel", "head_bias")
+            }
+            for _ in range(3)
+        ]
+        source_variables = self._variables()
+        source = self._optimizer()
+        for step in gradients[:2]:
+            self._step(source, source_variables, step)
+        store = {}
+        source.save_own_variables(store)
+
+        # The same model, its variables listed in another order.
+        target_variables = self._variables()[::-1]
+        for target, origin in zip(target_variables, source_variables[::-1]):
+            target.assign(origin)
+        target = self._optimizer()
+        target.build(target_variables)
+        target.load_own_variables(store)
+
+        self._step(source, source_variables, gradients[2])
+        self._step(target, target_variables, gradients[2])
+        resumed = {v.path: v for v in target_variables}
+        for variable in source_variables:
+            self.assertAllClose(resumed[variable.path], variable, atol=1e-7)
+
+    def test_a_state_of_other_shapes_is_refused_untouched(self):
+        optimizer = self._optimizer()
+        optimizer.build(self._variables())
+        store = {
+            str(index): np.zeros((3,), "float32")  # (2,) slots expected
+            if index >= 4
+            else np.full_like(keras.ops.convert_to_numpy(variable), 7.0)
+            for index, variable in enumerate(optimizer.variables)
+        }
+        before = [keras.ops.convert_to_numpy(v) for v in optimizer.variables]
+        with self.assertRaisesRegex(ValueError, "shape"):
+            optimizer.load_own_variables(store)
+        for value, variable in zip(before, optimizer.variables):
+            self.assertAllClose(variable, value, atol=0)
+
+    def test_duplicate_paths_are_refused(self):
+        first = keras.Variable(np.zeros((2,), "float32"), name="same")
+        second = keras.Variable(np.zeros((2,), "float32"), name="same")
+        with self.assertRaisesRegex(ValueError, "same"):
+            self._optimizer().build([first, second])

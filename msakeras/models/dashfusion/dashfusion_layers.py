@@ -185,8 +185,11 @@ class DashFusionSequenceEncoder(keras.layers.Layer):
         )
         hidden = ops.concatenate([cls, hidden], axis=1)
         steps = ops.shape(hidden)[1]
+        # A tensor, not the variable: JAX refuses a Keras variable in `slice`.
         positions = ops.slice(
-            self.position_embeddings, (0, 0), (steps, self.hidden_dim)
+            ops.convert_to_tensor(self.position_embeddings),
+            (0, 0),
+            (steps, self.hidden_dim),
         )
         hidden = hidden + ops.cast(positions, hidden.dtype)[None]
         hidden = self.position_dropout_layer(hidden, training=training)

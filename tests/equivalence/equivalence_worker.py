@@ -1,0 +1,308 @@
+"""One backend's side of the cross-backend equivalence test.
+
+Run by `test_cross_backend.py` once per backend, as
+`KERAS_BACKEND=<name> python equivalence_worker.py --out DIR [--save]
+[--load DIR]`. For every model in `MODELS` it builds a tiny model with
+dropout off, sets every trainable weight from a NumPy generator seeded by
+the weight's path (so the values do not depend on the backend's variable
+order), and writes to `DIR/<model>.npz`:
+
+- `prediction/<output>`: `model(x, training=False)`;
+- `loss/<term>`: the total loss and each tracked loss term of one
+  `compute_loss(training=True)` on a fixed batch;
+- `gradient/<path>`: the gradient of the total loss for every trainable
+  weight, taken with the backend's own autodiff;
+- `state/<path>`: every non-trainable weight after the forward pass.
+
+`--save` also trains the model one step with `fit`, saves it to
+`DIR/<model>.keras` and writes its `predict` and optimizer variables under
+`saved_prediction/` and `optimizer/`; `--load DIR` loads those files and
+writes the same keys to `DIR_OUT/<model>_loaded.npz`.
+
+Adding a model is one `MODELS` entry: a builder (dropout off) and a batch.
+"""
+
+import argparse
+import os
+import sys
+import zlib
+
+import keras
+import keras_hub
+import numpy as np
+
+import msakeras
+
+BATCH_SIZE = 6
+
+
+def tiny_text_encoder():
+    backbone = keras_hub.models.BertBackbone(
+        vocabulary_size=60,
+        num_layers=1,
+        num_heads=2,
+        hidden_dim=8,
+        intermediate_dim=16,
+        max_sequence_length=8,
+        dropout=0.0,
+    )
+    return msakeras.layers.BertTextEncoder(backbone, name="text_encoder")
+
+
+def tiny_batch(seed=0, with_index=False):
+    rng = np.random.RandomState(seed)
+    text_mask = (
+        np.arange(6)[None] < rng.randint(3, 7, (BATCH_SIZE, 1))
+    ).astype("int32")
+    audio_mask = (
+        np.arange(7)[None] < rng.randint(2, 8, (BATCH_SIZE, 1))
+    ).astype("int32")
+    vision_mask = (
+        np.arange(6)[None] < rng.randint(2, 7, (BATCH_SIZE, 1))
+    ).astype("int32")
+    x = {
+        "text_token_ids": rng.randint(3, 60, (BATCH_SIZE, 6)).astype("int32")
+        * text_mask,
+        "text_padding_mask": text_mask,
+        "audio": rng.normal(size=(BATCH_SIZE, 7, 5)).astype("float32")
+        * audio_mask[..., None],
+        "audio_mask": audio_mask,
+        "vision": rng.normal(size=(BATCH_SIZE, 6, 4)).astype("float32")
+        * vision_mask[..., None],
+        "vision_mask": vision_mask,
+    }
+    if with_index:
+        x["index"] = rng.permutation(BATCH_SIZE).astype("int32")
+    labels = np.array([[1.4], [-2.2], [0.6], [-0.4], [2.8], [-1.2]], "float32")
+    return x, labels
+
+
+MODELS = {
+    "mmim": (
+        lambda: msakeras.models.MMIMModel(
+            tiny_text_encoder(),
+            audio_dim=5,
+            vision_dim=4,
+            audio_hidden_dim=4,
+            vision_hidden_dim=4,
+            fusion_dim=8,
+            fusion_dropout=0.0,
+            memory_capacity=8,
+        ),
+        tiny_batch,
+    ),
+    "hycon": (
+        lambda: msakeras.models.HyConModel(
+            tiny_text_encoder(),
+            audio_dim=5,
+            vision_dim=4,
+            hidden_dim=8,
+            num_heads=2,
+            num_layers=1,
+            attention_dropout=0.0,
+            relu_dropout=0.0,
+            residual_dropout=0.0,
+            embedding_dropout=0.0,
+        ),
+        tiny_batch,
+    ),
+    "self_mi": (
+        lambda: msakeras.models.SelfMIModel(
+            tiny_text_encoder(),
+            audio_dim=5,
+            vision_dim=4,
+            num_train_samples=BATCH_SIZE,
+            audio_hidden_dim=4,
+            vision_hidden_dim=4,
+            fusion_dim=8,
+            text_post_dim=4,
+            audio_post_dim=3,
+            vision_post_dim=4,
+            fusion_dropout=0.0,
+            audio_dropout=0.0,
+            vision_dropout=0.0,
+        ),
+        lambda: tiny_batch(with_index=True),
+    ),
+    "dashfusion": (
+        lambda: msakeras.models.DashFusionModel(
+            tiny_text_encoder(),
+            audio_dim=5,
+            vision_dim=4,
+            hidden_dim=8,
+            num_heads=2,
+            intermediate_dim=16,
+            num_encoder_layers=1,
+            encoder_dropout=0.0,
+            position_dropout=0.0,
+            max_audio_length=8,
+            max_vision_length=8,
+            temporal_num_heads=2,
+            temporal_head_dim=4,
+            num_fusion_layers=1,
+            num_bottleneck_tokens=4,
+        ),
+        tiny_batch,
+    ),
+}
+
+
+def set_weights_from_numpy(model):
+    """Every random-initialised weight from a generator seeded by its path.
+
+    Trainable weights and frozen ones with random initial values (the BERT
+    pooler) get NumPy values; constant-initialised state (label tables,
+    memories, counters) keeps its initial value, the same everywhere.
+    """
+    for variable in model.weights:
+        if "float" not in str(variable.dtype):
+            continue
+        initial = np.asarray(keras.ops.convert_to_numpy(variable))
+        if not variable.trainable and np.all(initial == initial.flat[0]):
+            continue
+        rng = np.random.default_rng(zlib.crc32(variable.path.encode()))
+        shape = tuple(variable.shape)
+        fan_in = int(np.prod(shape[:-1])) if len(shape) > 1 else 10
+        value = rng.normal(0.0, 1.0 / np.sqrt(fan_in), shape)
+        if variable.path.endswith(("gamma", "scale")):
+            value = 1.0 + 0.1 * value
+        variable.assign(value.astype(variable.dtype))
+
+
+def numpy(value):
+    return np.asarray(keras.ops.convert_to_numpy(value))
+
+
+def tracked_terms(model):
+    terms = {}
+    for metric in model.metrics:
+        # Not loss terms: the compiled metrics, and Keras's running mean of
+        # the total, which only `train_step` updates.
+        if metric.name in ("compile_metrics", "loss"):
+            continue
+        result = metric.result()
+        if not isinstance(result, dict):
+            terms[metric.name] = numpy(result)
+    return terms
+
+
+def loss_and_gradients(model, x, y):
+    """Total loss, tracked terms and gradients by the backend's autodiff."""
+    backend = keras.config.backend()
+    if backend == "jax":
+        import jax
+
+        model.optimizer.build(model.trainable_variables)
+        optimizer_variables = [v.value for v in model.optimizer.variables]
+
+        def total(trainable):
+            return model.compute_loss_and_updates(
+                trainable,
+                [v.value for v in model.non_trainable_variables],
+                [v.value for v in model.metrics_variables],
+                x,
+                y,
+                None,
+                training=True,
+                optimizer_variables=optimizer_variables,
+            )
+
+        (loss, aux), gradients = jax.value_and_grad(total, has_aux=True)(
+            [v.value for v in model.trainable_variables]
+        )
+        _, _, non_trainable, metrics = aux
+        for variable, value in zip(
+            model.non_trainable_variables, non_trainable
+        ):
+            variable.assign(value)
+        for variable, value in zip(model.metrics_variables, metrics):
+            variable.assign(value)
+    elif backend == "tensorflow":
+        import tensorflow as tf
+
+        with tf.GradientTape() as tape:
+            y_pred = model(x, training=True)
+            loss = model.compute_loss(x, y, y_pred, training=True)
+        gradients = tape.gradient(loss, model.trainable_variables)
+    else:
+        y_pred = model(x, training=True)
+        loss = model.compute_loss(x, y, y_pred, training=True)
+        loss.backward()
+        gradients = [v.value.grad for v in model.trainable_variables]
+    return loss, gradients
+
+
+def compute(model, x, y):
+    record = {}
+    for key, value in model(x, training=False).items():
+        record[f"prediction/{key}"] = numpy(value)
+    loss, gradients = loss_and_gradients(model, x, y)
+    record["loss/total"] = numpy(loss)
+    for name, value in tracked_terms(model).items():
+        record[f"loss/{name}"] = value
+    for variable, gradient in zip(model.trainable_variables, gradients):
+        if gradient is not None:
+            record[f"gradient/{variable.path}"] = numpy(gradient)
+    for variable in model.non_trainable_variables:
+        record[f"state/{variable.path}"] = numpy(variable)
+    return record
+
+
+def saved_record(model, x):
+    record = {
+        f"saved_prediction/{key}": value
+        for key, value in model.predict(
+            x, batch_size=BATCH_SIZE, verbose=0
+        ).items()
+    }
+    for index, variable in enumerate(model.optimizer.variables):
+        record[f"optimizer/{index:04d}"] = numpy(variable)
+    return record
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--models", default=",".join(MODELS))
+    parser.add_argument("--save", action="store_true")
+    parser.add_argument("--load")
+    args = parser.parse_args(argv)
+    if keras.config.backend() == "torch":
+        import torch
+
+        torch.set_num_threads(1)
+    for name in args.models.split(","):
+        build, batch = MODELS[name]
+        x, y = batch()
+        keras.utils.set_random_seed(0)
+        model = build()
+        model(x)
+        set_weights_from_numpy(model)
+        model.compile()
+        np.savez(os.path.join(args.out, f"{name}.npz"), **compute(model, x, y))
+        if args.save:
+            keras.utils.set_random_seed(0)
+            model = build()
+            model(x)
+            set_weights_from_numpy(model)
+            model.compile()
+            model.fit(x, y, batch_size=BATCH_SIZE, epochs=1, verbose=0)
+            model.save(os.path.join(args.out, f"{name}.keras"))
+            np.savez(
+                os.path.join(args.out, f"{name}_saved.npz"),
+                **saved_record(model, x),
+            )
+        if args.load:
+            loaded = keras.models.load_model(
+                os.path.join(args.load, f"{name}.keras")
+            )
+            np.savez(
+                os.path.join(args.out, f"{name}_loaded.npz"),
+                **saved_record(loaded, x),
+            )
+        print(f"{name}: done under {keras.config.backend()}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
