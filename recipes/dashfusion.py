@@ -58,6 +58,7 @@ EMBEDDED_DEFAULTS = {
     "learning_rate": 1e-4,
     "warmup_epochs": 1,
     "num_encoder_layers": 1,
+    "encoder_dropout": 0.0,
     "partners_per_role": 0,
     "refresh_every_epochs": 2,
 }
