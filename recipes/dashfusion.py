@@ -26,14 +26,13 @@ Ablations (paper Table IV / V): `--no-temporal-alignment`,
 Embedded default (no `--data`): a CPU-sized run that differs from the
 paper's settings (which every `--data` run keeps, per dataset, from
 `dashfusion_hyperparameters.py`) in: 3 epochs (paper 100 on MOSI/SIMS),
-1-epoch warm-up to a 1e-4 peak (paper 10 epochs to 5e-5: the short
+1-epoch warm-up to a 1e-4 peak (MOSI/SIMS: 10 epochs to 5e-5; the short
 schedule must reach a useful rate), 1 audio/vision encoder layer (paper
 2), encoder dropout 0 (paper 0.5: dropout on the 500 x 500 attention maps
 was about half of each training step, and without it Keras routes the
-encoders' attention through the fused `dot_product_attention` kernel;
-three epochs barely overfit anyway), and in-batch supervised pairs
-(`partners_per_role=0`; the paper's hard-negative sampler makes every
-batch 7x larger). Everything else (width 128, 8 heads, 2 HBF layers,
+encoders' attention through the fused `dot_product_attention` kernel),
+and in-batch supervised pairs (`partners_per_role=0`; the paper's
+hard-negative sampler makes every batch 7x larger). Everything else (width 128, 8 heads, 2 HBF layers,
 8 bottleneck tokens, λ = 0.2, τ = 0.5, BERT fine-tuned) is the paper's.
 
 Usage:
