@@ -132,9 +132,15 @@ class DashFusionModelTest(test_case.TestCase):
             self.assertIn(name, history.history)
             self.assertTrue(np.all(np.isfinite(history.history[name])))
 
-    def test_padded_steps_never_change_outputs(self):
+    # Encoder dropout 0 sends the encoders' attention through the fused
+    # `ops.dot_product_attention` kernel (the recipe's embedded default);
+    # dropout > 0 through the explicit masked softmax.
+    @parameterized.named_parameters(
+        ("explicit_attention", 0.5), ("fused_attention", 0.0)
+    )
+    def test_padded_steps_never_change_outputs(self, encoder_dropout):
         x, _ = tiny_data()
-        model = tiny_model()
+        model = tiny_model(encoder_dropout=encoder_dropout)
         noisy = {key: value.copy() for key, value in x.items()}
         for key in ("audio", "vision"):
             noisy[key][x[f"{key}_mask"] == 0] += 100.0
