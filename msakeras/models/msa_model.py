@@ -2,6 +2,8 @@
 
 import keras
 
+from msakeras.backend import distribute
+
 
 class MSAModel(keras.Model):
     """Functional model whose compiled loss and metrics see `sentiment`.
@@ -33,6 +35,15 @@ class MSAModel(keras.Model):
         if keras.config.backend() == "torch" and not hasattr(self, "_tracker"):
             return object.__setattr__(self, name, value)
         return super().__setattr__(name, value)
+
+    def __call__(self, *args, **kwargs):
+        # torch DDP: the training forward goes through the DDP wrapper so
+        # its backward hooks average the gradients (msakeras.backend.
+        # distribute); `None` everywhere else.
+        outputs = distribute.torch_forward(self, args, kwargs)
+        if outputs is not None:
+            return outputs
+        return super().__call__(*args, **kwargs)
 
     def compute_loss(
         self, x=None, y=None, y_pred=None, sample_weight=None, training=True

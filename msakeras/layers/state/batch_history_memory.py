@@ -26,7 +26,9 @@ class BatchHistoryMemory(keras.layers.Layer):
     memory stores only the positive and negative rows; here every row is
     stored and zero-labelled rows carry zero weights, which gives the same
     statistics. GAP: `mem_size > 1` (a FIFO of several batches) is not
-    implemented. The model calls `reset()` at the start of every epoch
+    implemented. Under data parallelism the model writes the gathered
+    global batch, the same on every replica (the variables aggregate as
+    `"only_first_replica"`). The model calls `reset()` at the start of every epoch
     (the official memory is emptied per epoch) and `increment()` once per
     batch; `batch_counter` tells it which batches skip the entropy term.
 
@@ -81,12 +83,14 @@ class BatchHistoryMemory(keras.layers.Layer):
             shape=(self.capacity, dim),
             initializer="zeros",
             trainable=False,
+            aggregation="only_first_replica",
             name="vectors",
         )
         self.class_weights = self.add_weight(
             shape=(self.capacity, self.num_classes),
             initializer="zeros",
             trainable=False,
+            aggregation="only_first_replica",
             name="class_weights",
         )
         self.batch_counter = self.add_weight(
@@ -94,6 +98,7 @@ class BatchHistoryMemory(keras.layers.Layer):
             initializer="zeros",
             dtype="int32",
             trainable=False,
+            aggregation="only_first_replica",
             name="batch_counter",
         )
         self.built = True

@@ -1,5 +1,6 @@
 """MMIM's two-stage epoch inside `model.fit` (official `solver.py`)."""
 
+import contextlib
 import math
 import warnings
 
@@ -101,8 +102,15 @@ class MMIMTwoStageCallback(keras.callbacks.Callback):
         self.mmim_model.reset_entropy_memory()
         if not self.run_stage_one:
             return
-        stage_model = self.mmim_model.stage_one()
-        with warnings.catch_warnings():
+        # TensorFlow: the stage-1 view and its optimizer state belong to
+        # the strategy the model was built under (MirroredStrategy).
+        strategy = getattr(self.mmim_model, "distribute_strategy", None)
+        scope = strategy.scope() if strategy is not None else (
+            contextlib.nullcontext()
+        )
+        with scope:
+            stage_model = self.mmim_model.stage_one()
+        with scope, warnings.catch_warnings():
             # The entropy projection is not part of the stage-1 objective
             # (official: `entropy_prj` is never trained).
             warnings.filterwarnings("ignore", "Gradients do not exist")
