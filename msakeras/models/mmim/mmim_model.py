@@ -356,7 +356,7 @@ class MMIMModel(msa_model.MSAModel):
             stored_vectors, stored_weights = memory.read()
             vectors = ops.concatenate([stored_vectors, current], axis=0)
             weights = ops.concatenate([stored_weights, class_weights], axis=0)
-            width = current.shape[-1]
+            width = y_pred[f"entropy_projection_{modality}"].shape[-1]
             entropies, valid = losses.class_conditional_gaussian_entropy(
                 vectors, weights, min_samples=width + 1
             )
@@ -526,6 +526,7 @@ class MMIMModel(msa_model.MSAModel):
                 batch_size=batch_size,
                 stage_one_fraction=self.stage_one_fraction,
                 run_stage_one=self.two_stage,
+                shuffle=kwargs.get("shuffle", True),
             ),
         )
         return super().fit(
