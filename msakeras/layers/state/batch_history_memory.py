@@ -152,8 +152,11 @@ class BatchHistoryMemory(keras.layers.Layer):
 
     def reset(self):
         """Empties the memory and zeroes `batch_counter`."""
-        self.vectors.assign(ops.zeros_like(self.vectors))
-        self.class_weights.assign(ops.zeros_like(self.class_weights))
+        # `ops.zeros(shape)`: JAX's `zeros_like` rejects a Keras variable.
+        self.vectors.assign(ops.zeros(self.vectors.shape, self.vectors.dtype))
+        self.class_weights.assign(
+            ops.zeros(self.class_weights.shape, self.class_weights.dtype)
+        )
         self.batch_counter.assign(ops.zeros((), dtype="int32"))
 
     def get_config(self):
