@@ -71,7 +71,9 @@ def build_model(variant="full"):
         learning_rate=1e-2,
         text_learning_rate=1e-2,
         mi_learning_rate=1e-2,
-        global_clipnorm=None if variant != "full" else 0.5,  # active: the global norm must be global
+        global_clipnorm=None
+        if variant != "full"
+        else 0.5,  # active: the global norm must be global
     )
     model.compile(optimizer=main, stage_one_optimizer=stage_one)
     return model

@@ -28,9 +28,10 @@ class BatchHistoryMemory(keras.layers.Layer):
     statistics. GAP: `mem_size > 1` (a FIFO of several batches) is not
     implemented. Under data parallelism the model writes the gathered
     global batch, the same on every replica (the variables aggregate as
-    `"only_first_replica"`). The model calls `reset()` at the start of every epoch
-    (the official memory is emptied per epoch) and `increment()` once per
-    batch; `batch_counter` tells it which batches skip the entropy term.
+    `"only_first_replica"`). The model calls `reset()` at the start of
+    every epoch (the official memory is emptied per epoch) and
+    `increment()` once per batch; `batch_counter` tells it which batches
+    skip the entropy term.
 
     The layer is used through these methods; `call` returns its input
     unchanged and exists so that calling the layer on a `(batch, dim)`
