@@ -29,6 +29,12 @@ class MSAModel(keras.Model):
     ```
     """
 
+    # Data parallel on TensorFlow / torch: True when `compute_loss` gathers
+    # what needs the global batch and scales its extra terms for the
+    # engine's reduction (`msakeras.backend.distribute`); recipes refuse
+    # `--distribute` there otherwise (JAX is exact for every model).
+    supports_replica_split = False
+
     def __setattr__(self, name, value):
         # Torch: subclasses set layers before `Module.__init__` has run
         # (inside `keras.Model.__init__`); plain attributes are fine there.

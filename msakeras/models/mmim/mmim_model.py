@@ -128,6 +128,8 @@ class MMIMModel(msa_model.MSAModel):
         https://github.com/declare-lab/Multimodal-Infomax
     """
 
+    supports_replica_split = True
+
     def __init__(
         self,
         text_encoder,
@@ -304,9 +306,10 @@ class MMIMModel(msa_model.MSAModel):
             training=training,
         )
         # Data parallel: CPC's in-batch negatives and the entropy need the
-        # global batch (gathered from the replicas); `lld` is a per-sample
-        # mean. Every term is scaled for the engine's gradient reduction.
-        gather = distribute.gather_replicas
+        # global batch (gathered from the replicas) in training; `lld` is a
+        # per-sample mean. Every term is scaled for the engine's gradient
+        # reduction.
+        gather = distribute.gather_replicas if training else _identity
         cpc = sum(
             ops.mean(
                 losses.info_nce(
@@ -565,3 +568,7 @@ class MMIMModel(msa_model.MSAModel):
 def mmim_inputs(audio_dim, vision_dim):
     """The named `keras.Input`s of MMIM (any sequence lengths)."""
     return msa_model.sequence_inputs(audio_dim, vision_dim)
+
+
+def _identity(value):
+    return value
