@@ -126,9 +126,11 @@ def setup_data_parallel(mode="auto"):
 def _setup_jax(mode):
     import jax
 
-    if "JAX_COORDINATOR_ADDRESS" in os.environ and jax.process_count() == 1:
-        # Multi-host: `keras.distribution.initialize` reads
-        # JAX_COORDINATOR_ADDRESS, JAX_NUM_PROCESSES, JAX_PROCESS_ID.
+    if "KERAS_DISTRIBUTION_JOB_ADDRESSES" in os.environ:
+        # Multi-host, before anything touches the devices:
+        # `keras.distribution.initialize` reads
+        # KERAS_DISTRIBUTION_JOB_ADDRESSES (the coordinator's address),
+        # KERAS_DISTRIBUTION_NUM_PROCESSES and KERAS_DISTRIBUTION_PROCESS_ID.
         keras.distribution.initialize()
     devices = keras.distribution.list_devices()
     if mode == "auto" and len(devices) == 1:
