@@ -97,6 +97,15 @@ def base_parser(model_name, description):
         help="mixed_float16 on GPU, mixed_bfloat16 on CPU",
     )
     parser.add_argument(
+        "--distribute",
+        choices=("none", "auto", "data-parallel"),
+        default="none",
+        help="data-parallel training on the backend's engine (JAX "
+        "keras.distribution, TF MirroredStrategy, torch DDP under torchrun); "
+        "--batch-size is the global batch (README, 'Training on more than "
+        "one device')",
+    )
+    parser.add_argument(
         "--max-train-samples",
         type=int,
         default=None,
@@ -209,11 +218,17 @@ def make_text_encoder(args, fine_tune=True):
 
 
 def make_datasets(args, model, seed):
-    """Train / valid `FeatureSequence`s and the sealed `HeldOutTestSplit`."""
+    """Train / valid `FeatureSequence`s and the sealed `HeldOutTestSplit`.
+
+    Under `--distribute` each process reads only its shard of every global
+    batch of the training split (`batch_size` is the global batch); the
+    valid and test splits are read whole by every process.
+    """
     input_keys = [tensor.name for tensor in model.inputs]
     batch_size = args.hyperparameters["batch_size"]
+    setup = data_parallel(args)
 
-    def split(name, shuffle, max_samples=None):
+    def split(name, shuffle, max_samples=None, sharded=True):
         return msakeras.data.FeatureSequence(
             args.data,
             name,
@@ -222,13 +237,56 @@ def make_datasets(args, model, seed):
             shuffle=shuffle,
             seed=seed,
             max_samples=max_samples,
+            shard_index=setup.process_index if sharded else 0,
+            shard_count=setup.process_count if sharded else 1,
         )
 
     return (
         split("train", True, args.max_train_samples),
-        SELECTION.check_validation_data(split("valid", False)),
+        # Validation whole in every process: the same val_mae everywhere,
+        # so checkpoint and early-stopping decisions agree across processes.
+        SELECTION.check_validation_data(split("valid", False, sharded=False)),
         experiment.HeldOutTestSplit(args.data, "test"),
     )
+
+
+def data_parallel(args):
+    """The `DataParallelSetup` of `--distribute`, made once per run."""
+    from msakeras.backend import distribute
+
+    setup = getattr(args, "data_parallel_setup", None)
+    if setup is None:
+        setup = distribute.setup_data_parallel(
+            getattr(args, "distribute", "none")
+        )
+        args.data_parallel_setup = setup
+        if setup.engine != "none":
+            print(f"data parallel: {setup}")
+    return setup
+
+
+def check_data_parallel(model, setup):
+    """Refuses a model whose objective is not yet split-safe (TF, torch).
+
+    On TensorFlow and torch each replica computes the loss on its slice of
+    the batch; a model's objective terms that need the whole batch
+    (in-batch contrastive losses, batch statistics) must gather it, and
+    its extra loss terms must be scaled for the engine's reduction. Models
+    that do so say `supports_replica_split = True` (MMIM). JAX's
+    `keras.distribution` runs one program over the global batch, so every
+    model is exact there.
+    """
+    if setup.num_replicas == 1 or setup.engine == "jax-data-parallel":
+        return
+    if not getattr(model, "supports_replica_split", False):
+        raise SystemExit(
+            f"{type(model).__name__} does not support --distribute on "
+            f"{setup.engine} yet: its objective computes batch-level terms "
+            "per replica (not gathered over replicas, not scaled for the "
+            "gradient reduction), so two replicas would not train the same "
+            "model as one device. Use the JAX backend (exact for every "
+            "model), one device, or MMIM."
+        )
 
 
 def run_directory(args, seed):
@@ -498,16 +556,34 @@ def train_seeds(
     )
     experiment.git_state()  # the commit when training starts (cached)
     baselines = None
+    setup = data_parallel(args)
+    if setup.engine != "none":
+        # The sequences shuffle themselves (seeded, the same in every
+        # process); Keras's batch-order shuffle is left out so that every
+        # process serves the same global batch at every step.
+        fit_kwargs = {"shuffle": False, **(fit_kwargs or {})}
     scores_by_seed = {}
     for seed in args.seeds:
-        directory = run_directory(args, seed)
+        if setup.is_chief:
+            directory = run_directory(args, seed)
+        else:
+            # Only process 0 keeps checkpoints and records; the others
+            # write their callbacks' files beside, out of the way.
+            directory = os.path.join(
+                args.output_dir,
+                f"process_{setup.process_index}",
+                f"seed_{seed}",
+            )
+            os.makedirs(directory, exist_ok=True)
         done = finished_scores(directory) if args.resume else None
         if done is not None:
             print(f"seed {seed}: finished earlier, skipped (--resume)")
             scores_by_seed[seed] = done
             continue
         keras.utils.set_random_seed(seed)
-        model = build_model(args)
+        with setup.scope():
+            model = build_model(args)
+        check_data_parallel(model, setup)
         train, valid, test = make_datasets(args, model, seed)
         extra_callbacks = []
         original = train

@@ -54,6 +54,16 @@ class FeatureSequence(keras.utils.PyDataset):
             samples of the split (fast demos). Defaults to `None` (all).
         validate: bool. Run `schema.validate_split` over the split once,
             reading it in chunks. Defaults to `True`.
+        shard_index, shard_count: int. Data parallelism: this sequence
+            serves only its piece of every global batch. The permutation
+            (same `seed` in every process) cuts the split into global
+            batches of `batch_size` rows; each global batch's sorted rows
+            are cut into `shard_count` contiguous pieces
+            (`numpy.array_split`) and shard `shard_index` reads only its
+            own piece from the file. The pieces of all shards, in shard
+            order, are exactly the unsharded batch, so `shard_count`
+            processes see the same global batches as one. `len()` is the
+            same for every shard. Defaults to `0` and `1` (no sharding).
         **kwargs: passed to `keras.utils.PyDataset` (`workers`,
             `use_multiprocessing`, `max_queue_size`).
 
@@ -81,9 +91,24 @@ class FeatureSequence(keras.utils.PyDataset):
         label_keys=None,
         max_samples=None,
         validate=True,
+        shard_index=0,
+        shard_count=1,
         **kwargs,
     ):
         super().__init__(**kwargs)
+        if not (int(shard_count) >= 1 and 0 <= int(shard_index) < shard_count):
+            raise ValueError(
+                "`shard_index` must be in [0, shard_count) and `shard_count` "
+                f"at least 1; received shard_index={shard_index}, "
+                f"shard_count={shard_count}."
+            )
+        if int(shard_count) > int(batch_size):
+            raise ValueError(
+                f"`batch_size` ({batch_size}) is the global batch: it must "
+                f"be at least `shard_count` ({shard_count})."
+            )
+        self.shard_index = int(shard_index)
+        self.shard_count = int(shard_count)
         self.path = os.fspath(path)
         self.split = split
         if int(batch_size) < 1:
@@ -189,13 +214,19 @@ class FeatureSequence(keras.utils.PyDataset):
         return math.ceil(self._num_samples / self.batch_size)
 
     def batch_rows(self, index):
-        """The sorted sample indices of batch `index` this epoch."""
+        """The sorted sample indices of batch `index` this epoch.
+
+        With shards, this shard's piece of the global batch `index`.
+        """
         if not 0 <= index < len(self):
             raise IndexError(
                 f"Batch index {index} out of range for {len(self)} batches."
             )
         start = index * self.batch_size
-        return np.sort(self._order[start : start + self.batch_size])
+        rows = np.sort(self._order[start : start + self.batch_size])
+        if self.shard_count == 1:
+            return rows
+        return np.array_split(rows, self.shard_count)[self.shard_index]
 
     def _read(self, group, key, rows):
         values = group[key][rows]

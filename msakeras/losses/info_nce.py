@@ -3,6 +3,8 @@
 import keras
 from keras import ops
 
+from msakeras.losses import loss_precision
+
 # Floor on the squared row norm: a zero row normalises to zero, not NaN.
 _SQUARED_NORM_EPSILON = 1e-12
 
@@ -46,8 +48,9 @@ def info_nce(representations, predictions):
         Information Maximization for Multimodal Sentiment Analysis",
         EMNLP 2021, https://arxiv.org/abs/2109.00412
     """
-    representations = ops.convert_to_tensor(representations)
-    predictions = ops.convert_to_tensor(predictions)
+    # float32 under mixed precision: log-sum-exp over the batch.
+    representations = loss_precision.at_least_float32(representations)
+    predictions = loss_precision.at_least_float32(predictions)
     representations = _normalize_rows(representations)
     predictions = _normalize_rows(predictions)
     scores = ops.matmul(representations, ops.transpose(predictions))

@@ -3,6 +3,8 @@
 import keras
 from keras import ops
 
+from msakeras.losses import loss_precision
+
 # Floor on the squared row norm: a zero row normalises to zero, not NaN.
 _SQUARED_NORM_EPSILON = 1e-12
 # Logit given to pairs that are not negatives; exp() of it is exactly 0.
@@ -43,7 +45,8 @@ def masked_nt_xent(embeddings, positive_mask, negative_mask, temperature=0.5):
     Returns:
         float `(..., rows, rows)`: `l_ap` at positive pairs, 0 elsewhere.
     """
-    embeddings = _normalize_rows(ops.convert_to_tensor(embeddings))
+    # float32 under mixed precision: log-sum-exp over the batch.
+    embeddings = _normalize_rows(loss_precision.at_least_float32(embeddings))
     logits = ops.matmul(embeddings, ops.swapaxes(embeddings, -1, -2))
     logits = logits / temperature
     negative_mask = ops.cast(negative_mask, "bool")
@@ -90,7 +93,7 @@ def nt_xent(anchor, positive, temperature=0.5):
         Representations", ICML 2020, https://arxiv.org/abs/2002.05709;
         Wen et al., "DashFusion", IEEE TNNLS 2025, eq. 5.
     """
-    anchor = ops.convert_to_tensor(anchor)
+    anchor = loss_precision.at_least_float32(anchor)
     positive = ops.cast(ops.convert_to_tensor(positive), anchor.dtype)
     batch_size = ops.shape(anchor)[0]
     embeddings = ops.concatenate([anchor, positive], axis=0)

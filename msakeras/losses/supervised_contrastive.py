@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from msakeras.losses import loss_precision
 from msakeras.losses.nt_xent import masked_nt_xent
 
 
@@ -69,7 +70,8 @@ def supervised_contrastive(
         https://arxiv.org/abs/2004.11362; Wen et al., "DashFusion", IEEE
         TNNLS 2025, §III.D.
     """
-    embeddings = ops.convert_to_tensor(embeddings)
+    # float32 under mixed precision: exponentials over the batch.
+    embeddings = loss_precision.at_least_float32(embeddings)
     classes = label_classes(labels, round_labels=round_labels)
     same = ops.equal(classes[:, None], classes[None, :])
     rows = ops.arange(ops.shape(embeddings)[0])

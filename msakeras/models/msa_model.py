@@ -2,6 +2,8 @@
 
 import keras
 
+from msakeras.backend import distribute
+
 
 class MSAModel(keras.Model):
     """Functional model whose compiled loss and metrics see `sentiment`.
@@ -37,6 +39,12 @@ class MSAModel(keras.Model):
         if not trainable:
             self.trainable = False
 
+    # Data parallel on TensorFlow / torch: True when `compute_loss` gathers
+    # what needs the global batch and scales its extra terms for the
+    # engine's reduction (`msakeras.backend.distribute`); recipes refuse
+    # `--distribute` there otherwise (JAX is exact for every model).
+    supports_replica_split = False
+
     def __setattr__(self, name, value):
         # Torch: subclasses set layers before `Module.__init__` has run
         # (inside `keras.Model.__init__`), which torch refuses; such
@@ -52,6 +60,15 @@ class MSAModel(keras.Model):
                 value = self._tracker.track(value)
             return object.__setattr__(self, name, value)
         return super().__setattr__(name, value)
+
+    def __call__(self, *args, **kwargs):
+        # torch DDP: the training forward goes through the DDP wrapper so
+        # its backward hooks average the gradients (msakeras.backend.
+        # distribute); `None` everywhere else.
+        outputs = distribute.torch_forward(self, args, kwargs)
+        if outputs is not None:
+            return outputs
+        return super().__call__(*args, **kwargs)
 
     def compute_loss(
         self, x=None, y=None, y_pred=None, sample_weight=None, training=True

@@ -3,6 +3,8 @@
 import keras
 from keras import ops
 
+from msakeras.backend import distribute
+
 
 def densify(gradient):
     """A dense tensor for a sparse (`indices`/`values`) gradient."""
@@ -155,9 +157,23 @@ class GlobalClipMultiOptimizer(keras.optimizers.MultiOptimizer):
         if not grads:
             return
         if self.joint_clipnorm:
+            # TensorFlow replicas hold per-replica gradients here, and each
+            # inner optimizer sums them over the replicas only when it
+            # steps; the clipped norm must be that of the summed (global)
+            # gradient. So sum first, clip, and hand the inner optimizers
+            # `1 / replicas` of the result, which their own sum restores.
+            # (torch DDP has averaged already; JAX is global.)
+            grads = [densify(gradient) for gradient in grads]
+            reduced = distribute.all_reduce_sum(grads)
+            replicas = 1 if reduced is grads else distribute.replica_count()
             grads, _ = clip_by_global_norm_like_torch(
-                grads, self.joint_clipnorm
+                reduced, self.joint_clipnorm
             )
+            if replicas > 1:
+                grads = [
+                    None if gradient is None else gradient / replicas
+                    for gradient in grads
+                ]
         if trainable_variables is None:
             trainable_variables = self._trainable_variables
         if not self.built:

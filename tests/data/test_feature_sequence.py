@@ -190,3 +190,95 @@ class FeatureSequenceTest(test_case.TestCase):
         self.assertTrue(np.isfinite(history.history["val_loss"][-1]))
         predictions = model.predict(validation, verbose=0)
         self.assertEqual(predictions.shape, (3, 1))
+
+
+class FeatureSequenceShardTest(test_case.TestCase):
+    def setUp(self):
+        super().setUp()
+        self.path = synthetic.make_synthetic_dataset(
+            os.path.join(self.temp_dir, "mosi.h5"),
+            num_train=11,
+            num_valid=3,
+            num_test=3,
+            text_length=6,
+            audio_steps=3,
+            vision_steps=3,
+            audio_dim=2,
+            vision_dim=2,
+            vocabulary_size=32,
+        )
+
+    def test_shards_rebuild_every_global_batch(self):
+        whole = feature_sequence.FeatureSequence(
+            self.path, "train", batch_size=4, seed=5
+        )
+        shards = [
+            feature_sequence.FeatureSequence(
+                self.path,
+                "train",
+                batch_size=4,
+                seed=5,
+                shard_index=index,
+                shard_count=2,
+            )
+            for index in range(2)
+        ]
+        for epoch in range(2):
+            for shard in shards:
+                self.assertEqual(len(shard), len(whole))
+            for batch in range(len(whole)):
+                inputs, labels = whole[batch]
+                pieces = [shard[batch] for shard in shards]
+                # Shard 0 then shard 1 is the unsharded batch, row for row.
+                for key in inputs:
+                    np.testing.assert_array_equal(
+                        np.concatenate([piece[0][key] for piece in pieces]),
+                        inputs[key],
+                    )
+                np.testing.assert_array_equal(
+                    np.concatenate([piece[1] for piece in pieces]), labels
+                )
+                # Disjoint halves (the last batch of 3 splits 2 + 1).
+                sizes = [len(piece[1]) for piece in pieces]
+                self.assertEqual(
+                    sizes, [len(labels) - len(labels) // 2, len(labels) // 2]
+                )
+            whole.on_epoch_end()
+            for shard in shards:
+                shard.on_epoch_end()
+
+    def test_shard_reads_only_its_rows(self):
+        import h5py
+
+        shard = feature_sequence.FeatureSequence(
+            self.path,
+            "train",
+            batch_size=4,
+            seed=5,
+            shard_index=1,
+            shard_count=2,
+        )
+        reads = []
+        original = h5py.Dataset.__getitem__
+
+        def recording(dataset, selection):
+            reads.append((dataset.name, np.asarray(selection).size))
+            return original(dataset, selection)
+
+        h5py.Dataset.__getitem__ = recording
+        try:
+            shard[0]
+        finally:
+            h5py.Dataset.__getitem__ = original
+        self.assertTrue(reads)
+        self.assertTrue(all(size == 2 for _, size in reads), reads)
+
+    def test_bad_shard_arguments(self):
+        with self.assertRaisesRegex(ValueError, "shard_index"):
+            feature_sequence.FeatureSequence(
+                self.path, "train", shard_index=2, shard_count=2
+            )
+        with self.assertRaisesRegex(ValueError, "global batch"):
+            feature_sequence.FeatureSequence(
+                self.path, "train", batch_size=2, shard_count=3
+            )

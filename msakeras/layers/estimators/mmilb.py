@@ -5,6 +5,8 @@ import math
 import keras
 from keras import ops
 
+from msakeras.losses import loss_precision
+
 
 @keras.saving.register_keras_serializable(package="msakeras")
 class MMILB(keras.layers.Layer):
@@ -137,8 +139,14 @@ class MMILB(keras.layers.Layer):
         self.built = True
 
     def call(self, x, y):
-        mean = self.mean_output(self.mean_hidden(x))
-        log_variance = self.log_variance_output(self.log_variance_hidden(x))
+        # float32 under mixed precision: `exp(-log_variance)` of a
+        # 16-bit log-variance overflows float16 and rounds in bfloat16.
+        mean = loss_precision.at_least_float32(
+            self.mean_output(self.mean_hidden(x))
+        )
+        log_variance = loss_precision.at_least_float32(
+            self.log_variance_output(self.log_variance_hidden(x))
+        )
         y = ops.cast(y, mean.dtype)
         # Official code: -(mu - y)^2 / 2 / exp(logvar), no log-variance term.
         log_likelihood = -0.5 * ops.square(mean - y) * ops.exp(-log_variance)

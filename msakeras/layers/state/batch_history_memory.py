@@ -26,9 +26,12 @@ class BatchHistoryMemory(keras.layers.Layer):
     memory stores only the positive and negative rows; here every row is
     stored and zero-labelled rows carry zero weights, which gives the same
     statistics. GAP: `mem_size > 1` (a FIFO of several batches) is not
-    implemented. The model calls `reset()` at the start of every epoch
-    (the official memory is emptied per epoch) and `increment()` once per
-    batch; `batch_counter` tells it which batches skip the entropy term.
+    implemented. Under data parallelism the model writes the gathered
+    global batch, the same on every replica (the variables aggregate as
+    `"only_first_replica"`). The model calls `reset()` at the start of
+    every epoch (the official memory is emptied per epoch) and
+    `increment()` once per batch; `batch_counter` tells it which batches
+    skip the entropy term.
 
     The layer is used through these methods; `call` returns its input
     unchanged and exists so that calling the layer on a `(batch, dim)`
@@ -81,12 +84,14 @@ class BatchHistoryMemory(keras.layers.Layer):
             shape=(self.capacity, dim),
             initializer="zeros",
             trainable=False,
+            aggregation="only_first_replica",
             name="vectors",
         )
         self.class_weights = self.add_weight(
             shape=(self.capacity, self.num_classes),
             initializer="zeros",
             trainable=False,
+            aggregation="only_first_replica",
             name="class_weights",
         )
         self.batch_counter = self.add_weight(
@@ -94,6 +99,7 @@ class BatchHistoryMemory(keras.layers.Layer):
             initializer="zeros",
             dtype="int32",
             trainable=False,
+            aggregation="only_first_replica",
             name="batch_counter",
         )
         self.built = True
@@ -147,8 +153,11 @@ class BatchHistoryMemory(keras.layers.Layer):
 
     def reset(self):
         """Empties the memory and zeroes `batch_counter`."""
-        self.vectors.assign(ops.zeros_like(self.vectors))
-        self.class_weights.assign(ops.zeros_like(self.class_weights))
+        # `ops.zeros(shape)`: JAX's `zeros_like` rejects a Keras variable.
+        self.vectors.assign(ops.zeros(self.vectors.shape, self.vectors.dtype))
+        self.class_weights.assign(
+            ops.zeros(self.class_weights.shape, self.class_weights.dtype)
+        )
         self.batch_counter.assign(ops.zeros((), dtype="int32"))
 
     def get_config(self):

@@ -3,6 +3,8 @@
 import keras
 from keras import ops
 
+from msakeras.backend import distribute
+
 
 @keras.saving.register_keras_serializable(package="msakeras")
 class UnimodalLabelGenerator(keras.layers.Layer):
@@ -153,12 +155,14 @@ class UnimodalLabelGenerator(keras.layers.Layer):
                 shape=(self.num_train_samples,),
                 initializer="zeros",
                 trainable=False,
+                aggregation="only_first_replica",
                 name=f"labels_{key}",
             )
             self.feature_tables[key] = self.add_weight(
                 shape=(self.num_train_samples, dim),
                 initializer="zeros",
                 trainable=False,
+                aggregation="only_first_replica",
                 name=f"features_{key}",
             )
             # Row 0: positive centre, row 1: negative centre.
@@ -166,6 +170,7 @@ class UnimodalLabelGenerator(keras.layers.Layer):
                 shape=(2, dim),
                 initializer="zeros",
                 trainable=False,
+                aggregation="only_first_replica",
                 name=f"centres_{key}",
             )
         self.visits = self.add_weight(
@@ -173,6 +178,7 @@ class UnimodalLabelGenerator(keras.layers.Layer):
             initializer="zeros",
             dtype="int32",
             trainable=False,
+            aggregation="only_first_replica",
             name="visits",
         )
         self.built = True
@@ -273,7 +279,11 @@ class UnimodalLabelGenerator(keras.layers.Layer):
                 )
                 for key in self.modalities
             }
-        scatter_index = ops.expand_dims(index, -1)
+        # Data parallel: every replica writes the rows of the whole global
+        # batch (gathered), so the tables stay identical on all replicas;
+        # the labels returned are this replica's rows.
+        gather = distribute.gather_replicas
+        scatter_index = ops.expand_dims(gather(index), -1)
         for key in self.modalities:
             candidate = ops.clip(
                 candidates[key], -self.label_range, self.label_range
@@ -284,20 +294,24 @@ class UnimodalLabelGenerator(keras.layers.Layer):
             # First visit (epoch 1): the label stays y_m.
             new = ops.where(n > 1.0, smoothed, old_labels[key])
             self.label_tables[key].assign(
-                ops.scatter_update(self.label_tables[key], scatter_index, new)
+                ops.scatter_update(
+                    self.label_tables[key], scatter_index, gather(new)
+                )
             )
         self.label_tables[self.fusion_key].assign(
             ops.scatter_update(
-                self.label_tables[self.fusion_key], scatter_index, y_m
+                self.label_tables[self.fusion_key], scatter_index, gather(y_m)
             )
         )
         for key in self.keys:
             self.feature_tables[key].assign(
                 ops.scatter_update(
-                    self.feature_tables[key], scatter_index, features[key]
+                    self.feature_tables[key],
+                    scatter_index,
+                    gather(features[key]),
                 )
             )
-        visits = ops.take(self.visits, index, axis=0)
+        visits = ops.take(self.visits, scatter_index[:, 0], axis=0)
         self.visits.assign(
             ops.scatter_update(self.visits, scatter_index, visits + 1)
         )

@@ -4,6 +4,7 @@ import keras
 from keras import ops
 
 from msakeras import losses
+from msakeras.backend import distribute
 from msakeras.layers.encoders import masked_lstm_encoder
 from msakeras.layers.estimators import cpc_predictor
 from msakeras.layers.estimators import mmilb
@@ -126,6 +127,8 @@ class MMIMModel(msa_model.MSAModel):
         EMNLP 2021, https://arxiv.org/abs/2109.00412; code:
         https://github.com/declare-lab/Multimodal-Infomax
     """
+
+    supports_replica_split = True
 
     def __init__(
         self,
@@ -302,24 +305,32 @@ class MMIMModel(msa_model.MSAModel):
             sample_weight=sample_weight,
             training=training,
         )
+        # Data parallel: CPC's in-batch negatives and the entropy need the
+        # global batch (gathered from the replicas) in training; `lld` is a
+        # per-sample mean. Every term is scaled for the engine's gradient
+        # reduction.
+        gather = distribute.gather_replicas if training else _identity
         cpc = sum(
             ops.mean(
                 losses.info_nce(
-                    y_pred[f"{modality}_embedding"], y_pred[f"cpc_{modality}"]
+                    gather(y_pred[f"{modality}_embedding"]),
+                    gather(y_pred[f"cpc_{modality}"]),
                 )
             )
             for modality in ("text", "audio", "vision")
         )
-        lld = ops.mean(y_pred["lld_text_vision"]) + ops.mean(
-            y_pred["lld_text_audio"]
-        )
+        lld = ops.mean(
+            ops.cast(y_pred["lld_text_vision"], "float32")
+        ) + ops.mean(ops.cast(y_pred["lld_text_audio"], "float32"))
         self.cpc_tracker.update_state(cpc)
         self.lld_tracker.update_state(lld)
-        loss = loss + self.cpc_weight * cpc - self.ba_weight * lld
+        extra = self.cpc_weight * cpc - self.ba_weight * lld
         if training and y is not None:
             entropy = self._entropy_and_update_memory(y, y_pred)
-            loss = loss - self.ba_weight * entropy
-        return loss
+            extra = extra - self.ba_weight * entropy
+        return loss + ops.cast(
+            distribute.scale_loss_for_replicas(extra), loss.dtype
+        )
 
     def _entropy_and_update_memory(self, y, y_pred):
         """`H_tv + H_ta` as added to the loss; writes this batch to memory.
@@ -327,7 +338,9 @@ class MMIMModel(msa_model.MSAModel):
         Classes follow the multimodal label: positive `y > 0`, negative
         `y < 0`; zero-labelled samples join neither (official code).
         """
-        labels = ops.reshape(ops.cast(y, "float32"), (-1,))
+        labels = ops.reshape(
+            ops.cast(distribute.gather_replicas(y), "float32"), (-1,)
+        )
         class_weights = ops.stack(
             [ops.cast(labels > 0, "float32"), ops.cast(labels < 0, "float32")],
             axis=-1,
@@ -338,12 +351,15 @@ class MMIMModel(msa_model.MSAModel):
             ("audio", self.memory_audio),
         ):
             current = ops.cast(
-                y_pred[f"entropy_projection_{modality}"], "float32"
+                distribute.gather_replicas(
+                    y_pred[f"entropy_projection_{modality}"]
+                ),
+                "float32",
             )
             stored_vectors, stored_weights = memory.read()
             vectors = ops.concatenate([stored_vectors, current], axis=0)
             weights = ops.concatenate([stored_weights, class_weights], axis=0)
-            width = current.shape[-1]
+            width = y_pred[f"entropy_projection_{modality}"].shape[-1]
             entropies, valid = losses.class_conditional_gaussian_entropy(
                 vectors, weights, min_samples=width + 1
             )
@@ -388,7 +404,9 @@ class MMIMModel(msa_model.MSAModel):
                 "log_likelihood"
             ],
         ]
-        return keras.Model(
+        # An `MSAModel` so that its training forward goes through DDP on
+        # torch like the main model's (`MSAModel.__call__`).
+        return msa_model.MSAModel(
             inputs,
             keras.layers.Add(name="lld_sum")(bounds),
             name=f"{self.name}_mi_stage",
@@ -485,7 +503,9 @@ class MMIMModel(msa_model.MSAModel):
                 _, state.optimizer = self.make_optimizers()
             state.model = self.mi_stage_model()
             state.model.compile(
-                optimizer=state.optimizer, loss=mmim_training.MaximizeOutput()
+                optimizer=state.optimizer,
+                loss=mmim_training.MaximizeOutput(),
+                metrics=None,
             )
         return state.model
 
@@ -525,6 +545,7 @@ class MMIMModel(msa_model.MSAModel):
                 batch_size=batch_size,
                 stage_one_fraction=self.stage_one_fraction,
                 run_stage_one=self.two_stage,
+                shuffle=kwargs.get("shuffle", True),
             ),
         )
         return super().fit(
@@ -563,3 +584,7 @@ class MMIMModel(msa_model.MSAModel):
 def mmim_inputs(audio_dim, vision_dim):
     """The named `keras.Input`s of MMIM (any sequence lengths)."""
     return msa_model.sequence_inputs(audio_dim, vision_dim)
+
+
+def _identity(value):
+    return value

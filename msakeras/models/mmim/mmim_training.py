@@ -1,5 +1,6 @@
 """MMIM's two-stage epoch inside `model.fit` (official `solver.py`)."""
 
+import contextlib
 import math
 import warnings
 
@@ -67,6 +68,7 @@ class MMIMTwoStageCallback(keras.callbacks.Callback):
         stage_one_fraction: float in (0, 1]. Share of batches in stage 1
             (official: all for MOSI, the first half for MOSEI).
         run_stage_one: bool. `False` only resets the memory (stage 2 alone).
+        shuffle: bool. `fit`'s `shuffle` for stage 1 (the main `fit`'s).
     """
 
     def __init__(
@@ -77,6 +79,7 @@ class MMIMTwoStageCallback(keras.callbacks.Callback):
         batch_size=None,
         stage_one_fraction=1.0,
         run_stage_one=True,
+        shuffle=True,
     ):
         super().__init__()
         self.mmim_model = mmim_model
@@ -85,6 +88,7 @@ class MMIMTwoStageCallback(keras.callbacks.Callback):
         self.batch_size = batch_size
         self.stage_one_fraction = stage_one_fraction
         self.run_stage_one = run_stage_one
+        self.shuffle = shuffle
         self.last_stage_one_loss = None
 
     def _stage_one_steps(self):
@@ -119,8 +123,18 @@ class MMIMTwoStageCallback(keras.callbacks.Callback):
         self.mmim_model.reset_entropy_memory()
         if not self.run_stage_one:
             return
-        stage_model = self.mmim_model.stage_one()
-        with warnings.catch_warnings():
+        # TensorFlow: the stage-1 view and its optimizer state belong to
+        # the strategy the model was built under (MirroredStrategy).
+        strategy = getattr(self.mmim_model, "distribute_strategy", None)
+
+        def scope():
+            if strategy is None:
+                return contextlib.nullcontext()
+            return strategy.scope()
+
+        with scope():
+            stage_model = self.mmim_model.stage_one()
+        with scope(), warnings.catch_warnings():
             # The entropy projection is not part of the stage-1 objective
             # (official: `entropy_prj` is never trained).
             warnings.filterwarnings("ignore", "Gradients do not exist")
@@ -130,6 +144,7 @@ class MMIMTwoStageCallback(keras.callbacks.Callback):
                 batch_size=self.batch_size,
                 epochs=1,
                 steps_per_epoch=self._stage_one_steps(),
+                shuffle=self.shuffle,
                 verbose=0,
             )
         self.last_stage_one_loss = float(history.history["loss"][-1])

@@ -382,9 +382,11 @@ class SelfMIModel(msa_model.MSAModel):
         y_m = ops.reshape(ops.cast(y, "float32"), (-1,))
         generated = None
         if self.label_generator == "ulg_mi":
+            # float32: under mixed precision the head's output is 16-bit.
             generated = {
                 modality: ops.reshape(
-                    y_pred[f"generated_{modality}_label"], (-1,)
+                    ops.cast(y_pred[f"generated_{modality}_label"], "float32"),
+                    (-1,),
                 )
                 for modality in MODALITIES
             }
