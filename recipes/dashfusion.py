@@ -32,8 +32,9 @@ schedule must reach a useful rate), 1 audio/vision encoder layer (paper
 was about half of each training step, and without it Keras routes the
 encoders' attention through the fused `dot_product_attention` kernel),
 and in-batch supervised pairs (`partners_per_role=0`; the paper's
-hard-negative sampler makes every batch 7x larger). Everything else (width 128, 8 heads, 2 HBF layers,
-8 bottleneck tokens, λ = 0.2, τ = 0.5, BERT fine-tuned) is the paper's.
+hard-negative sampler makes every batch 7x larger). Everything else
+(width 128, 8 heads, 2 HBF layers, 8 bottleneck tokens, λ = 0.2,
+τ = 0.5, BERT fine-tuned) is the paper's.
 
 Usage:
     python recipes/dashfusion.py                   # embedded synthetic MOSI
