@@ -11,10 +11,13 @@ outputs after internal nodes (`add_27`). `export_onnx` therefore calls
 named model inputs in, the requested outputs (default `sentiment`) out, a
 dynamic batch axis and dynamic sequence axes (`torch.export.Dim`).
 
-Under another backend it does what `export_saved_model` does for
-TensorFlow: saves the model to a temporary `.keras` (when given an object),
-computes that backend's `predict` on a probe batch and reruns itself as
-`python -m msakeras.export --format onnx` with `KERAS_BACKEND=torch`.
+Like `export_saved_model` it saves the model to a temporary `.keras` (when
+given an object), computes this backend's `predict` on the probe batches and
+reruns itself as `python -m msakeras.export --format onnx` with
+`KERAS_BACKEND=torch`; it does so under torch too, because a second
+`torch.export` of a model in one process specialised a sequence axis to the
+first probe's length (seen with MMIM: onnxruntime then fails to broadcast
+4 by 6), while a fresh process converts correctly.
 
 The export is checked before it is published: the file is loaded with
 onnxruntime and run on two probe batches (3 samples of 6 steps, 1 sample of
@@ -109,33 +112,17 @@ def export_onnx(
                 training_backend = keras.config.backend()
         import msakeras  # noqa: F401  (registers the classes)
 
-        reference = probes = source_label = None
-        if model is not None or keras.config.backend() != "torch":
-            source = model
-            if source is None:
-                source = keras.models.load_model(keras_path, compile=False)
-            probes = probe_batches(source)
-            reference = [
-                saved_model._predict_outputs(source, batch, serve_outputs)
-                for batch in probes
-            ]
-            if model is not None:
-                source_label = f"<in-memory model {model.name!r}>"
-        if keras.config.backend() == "torch":
-            return export_with_torch(
-                keras.models.load_model(keras_path, compile=False),
-                keras_path,
-                output_dir,
-                version,
-                serve_outputs,
-                training_backend,
-                max_difference,
-                opset_version=opset_version,
-                reference=reference,
-                probes=probes,
-                reference_backend="torch (in memory)",
-                source_label=source_label,
-            )
+        source = model
+        if source is None:
+            source = keras.models.load_model(keras_path, compile=False)
+        probes = probe_batches(source)
+        reference = [
+            saved_model._predict_outputs(source, batch, serve_outputs)
+            for batch in probes
+        ]
+        source_label = None
+        if model is not None:
+            source_label = f"<in-memory model {model.name!r}>"
         return _export_in_subprocess(
             keras_path,
             output_dir,
@@ -180,6 +167,9 @@ def _export_in_subprocess(
         arrays.update({f"{index}/output/{k}": v for k, v in expected.items()})
     np.savez(probe_path, **arrays)
     report_path = os.path.join(scratch, "report.json")
+    reference_label = keras.config.backend()
+    if reference_label == "torch":  # the converting process is torch too
+        reference_label = "torch (calling process)"
     command = [
         sys.executable, "-m", "msakeras.export", keras_path,
         "--format", "onnx",
@@ -188,7 +178,7 @@ def _export_in_subprocess(
         "--training-backend", training_backend,
         "--max-difference", repr(float(max_difference)),
         "--probe", probe_path,
-        "--reference-backend", keras.config.backend(),
+        "--reference-backend", reference_label,
         "--report", report_path,
     ]  # fmt: skip
     if opset_version is not None:
