@@ -134,6 +134,13 @@ def base_parser(model_name, description):
         help="TF Serving base path for --export (default: the folder above "
         "--output-dir, i.e. saved_models/<model>_<dataset>)",
     )
+    parser.add_argument(
+        "--export-format",
+        default="saved_model",
+        choices=("saved_model", "onnx", "both"),
+        help="--export writes a SavedModel version (saved_model), an ONNX "
+        "version under <export-dir>/onnx/ (onnx), or both",
+    )
     return parser
 
 
@@ -509,7 +516,10 @@ def plot_curves(directory):
 
 
 def write_results(args, scores_by_seed, baselines):
-    """Prints and writes `summary.csv`/`summary.md` (mean ± std over seeds)."""
+    """Prints and writes `summary.csv`/`summary.md` (mean ± std over seeds).
+
+    Then, with `--export`, exports the selected seed(s) (`export_models`).
+    """
     seeds = sorted(scores_by_seed)
     table = msakeras.metrics.summarize_seeds(
         [scores_by_seed[seed] for seed in seeds], seeds=seeds
@@ -528,6 +538,7 @@ def write_results(args, scores_by_seed, baselines):
         rows[f"{args.model_name} (mean)"] = table.loc["mean"].to_dict()
         print("\nSingle-modality ridge baselines on the same test split:")
         print(msakeras.metrics.to_markdown(pd.DataFrame(rows).T))
+    export_models(args, seeds)  # --export, for every recipe
     return table
 
 
@@ -668,14 +679,20 @@ def best_validation_seed(args, seeds):
 
 
 def export_models(args, seeds):
-    """`--export`: SavedModel versions of the selected checkpoints.
+    """`--export`: SavedModel (and/or ONNX) versions of the checkpoints.
 
     Writes `<export-dir>/<version>/` (default export dir: the parent of
     `--output-dir`, `saved_models/<model>_<dataset>`), one new integer
     version per exported seed; `runs/` beside them is skipped by TF Serving.
+    `--export-format onnx` writes `<export-dir>/onnx/<version>/model.onnx`
+    instead (`both`: both). Runs once per invocation (`write_results` calls
+    it; a second call returns the first's records).
     """
     if not getattr(args, "export", None):
         return []
+    if getattr(args, "exported", None) is not None:
+        return args.exported
+    from msakeras.export import export_onnx
     from msakeras.export import export_saved_model
 
     export_dir = args.export_dir or os.path.dirname(
@@ -686,14 +703,23 @@ def export_models(args, seeds):
         if args.export == "all"
         else [best_validation_seed(args, list(seeds))]
     )
+    export_format = getattr(args, "export_format", "saved_model")
+    targets = []
+    if export_format in ("saved_model", "both"):
+        targets.append(("serving_default", export_saved_model, export_dir))
+    if export_format in ("onnx", "both"):
+        onnx_dir = os.path.join(export_dir, "onnx")
+        targets.append(("onnxruntime", export_onnx, onnx_dir))
     records = []
     for seed in chosen:
         path = os.path.join(args.output_dir, f"seed_{seed}", "model.keras")
-        record = export_saved_model(path, export_dir)
-        records.append(record)
-        print(
-            f"seed {seed}: exported {path} -> {record['path']} "
-            "(serving_default vs predict: max abs difference "
-            f"{record['check']['max_abs_difference']:.3g})"
-        )
+        for runtime, export, directory in targets:
+            record = export(path, directory)
+            records.append(record)
+            print(
+                f"seed {seed}: exported {path} -> {record['path']} "
+                f"({runtime} vs predict: max abs difference "
+                f"{record['check']['max_abs_difference']:.3g})"
+            )
+    args.exported = records
     return records

@@ -199,7 +199,6 @@ def main(argv=None):
         args, build_model, prepare_training=prepare_training
     )
     common.write_results(args, scores_by_seed, baselines)
-    common.export_models(args, sorted(scores_by_seed))
     return scores_by_seed
 
 

@@ -139,7 +139,6 @@ def main(argv=None):
     common.set_precision(args)
     scores_by_seed, baselines = common.train_seeds(args, build_model)
     common.write_results(args, scores_by_seed, baselines)
-    common.export_models(args, sorted(scores_by_seed))
     return scores_by_seed
 
 

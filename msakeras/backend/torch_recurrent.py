@@ -41,16 +41,20 @@ def is_concrete(inputs):
     return isinstance(inputs, torch.Tensor) and inputs.device.type != "meta"
 
 
+def _new_module(kind, input_size, hidden_size):
+    cls = torch.nn.LSTM if kind == "lstm" else torch.nn.GRU
+    # Building the module draws its (unused) initial weights from torch's
+    # global generator, which also drives unseeded dropout: keep that
+    # stream independent of when a module is built, or a resumed run drops
+    # different units than an uninterrupted one.
+    with torch.random.fork_rng(devices=[]):
+        return cls(input_size, hidden_size, batch_first=True)
+
+
 def _module(kind, input_size, hidden_size):
     key = (kind, input_size, hidden_size)
     if key not in _MODULES:
-        cls = torch.nn.LSTM if kind == "lstm" else torch.nn.GRU
-        # Building the module draws its (unused) initial weights from
-        # torch's global generator, which also drives unseeded dropout:
-        # keep that stream independent of when the cache is first filled,
-        # or a resumed run drops different units than an uninterrupted one.
-        with torch.random.fork_rng(devices=[]):
-            _MODULES[key] = cls(input_size, hidden_size, batch_first=True)
+        _MODULES[key] = _new_module(kind, input_size, hidden_size)
     return _MODULES[key]
 
 
@@ -67,12 +71,15 @@ def run(layer, inputs):
 
     cell = layer.cell
     hidden_size = cell.units
+    # The Keras variable's shape is a tuple of ints, also while torch
+    # traces (ONNX export), where a tensor's `.shape` entries are tensors.
+    input_size = int(cell.kernel.shape[0])
     kernel = cell.kernel.value
     recurrent = cell.recurrent_kernel.value
     bias = cell.bias.value
     dtype = inputs.dtype
-    if isinstance(layer, keras.layers.LSTM):
-        module = _module("lstm", kernel.shape[0], hidden_size)
+    kind = "lstm" if isinstance(layer, keras.layers.LSTM) else "gru"
+    if kind == "lstm":
         parameters = {
             "weight_ih_l0": kernel.t().to(dtype),
             "weight_hh_l0": recurrent.t().to(dtype),
@@ -80,12 +87,21 @@ def run(layer, inputs):
             "bias_hh_l0": torch.zeros_like(bias, dtype=dtype),
         }
     else:
-        module = _module("gru", kernel.shape[0], hidden_size)
         parameters = {
             "weight_ih_l0": _reorder_gru(kernel, hidden_size).t().to(dtype),
             "weight_hh_l0": _reorder_gru(recurrent, hidden_size).t().to(dtype),
             "bias_ih_l0": _reorder_gru(bias[0], hidden_size).to(dtype),
             "bias_hh_l0": _reorder_gru(bias[1], hidden_size).to(dtype),
         }
+    if torch.jit.is_tracing():
+        # ONNX export traces the model, and `functional_call` refuses to run
+        # under the tracer; a module holding copies of the weights records
+        # one `aten::lstm`/`aten::gru` (an ONNX LSTM/GRU node, any length).
+        module = _new_module(kind, input_size, hidden_size)
+        for name, value in parameters.items():
+            getattr(module, name).data = value.detach().clone()
+        outputs, _ = module(inputs)
+        return outputs
+    module = _module(kind, input_size, hidden_size)
     outputs, _ = torch.func.functional_call(module, parameters, (inputs,))
     return outputs

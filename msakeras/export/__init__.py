@@ -1,10 +1,12 @@
-"""Export: SavedModel in TF Serving layout (and ONNX when installed).
+"""Export: SavedModel in TF Serving layout, and ONNX.
 
-The one package of `msakeras` that imports TensorFlow (lazily, inside the
-functions that need it). `import msakeras` does not import it; use
+The one package of `msakeras` that imports TensorFlow and torch (lazily,
+inside the functions that need them). `import msakeras` does not import it; use
 `from msakeras.export import export_saved_model`.
 """
 
+from msakeras.export.onnx_export import OnnxExportError
+from msakeras.export.onnx_export import export_onnx
 from msakeras.export.saved_model import ExportError
 from msakeras.export.saved_model import export_saved_model
 from msakeras.export.saved_model import next_version

@@ -3,16 +3,17 @@
 Writes `DIR/<version>/` (SavedModel + `export.json`) in TF Serving layout,
 verified against `predict`; see `msakeras.export.export_saved_model`. Under
 a backend other than TensorFlow it reruns itself with
-`KERAS_BACKEND=tensorflow`. `--format onnx` needs `tf2onnx` and
-`onnxruntime`, which msakeras does not install.
+`KERAS_BACKEND=tensorflow`. `--format onnx` writes `DIR/<version>/model.onnx`
+(see `msakeras.export.export_onnx`), converted under torch (rerunning
+itself with `KERAS_BACKEND=torch` when needed) and checked with
+onnxruntime; a model the converter cannot handle fails with a message
+naming the op and the Keras layer.
 """
 
 import argparse
 import json
 import os
-import shutil
 import sys
-import tempfile
 
 import keras
 import numpy as np
@@ -41,7 +42,15 @@ def parse_args(argv=None):
         "version is never overwritten",
     )
     parser.add_argument(
-        "--format", choices=("saved_model", "onnx"), default="saved_model"
+        "--format",
+        choices=("saved_model", "onnx"),
+        default="saved_model",
+        help="saved_model: DIR/<version>/ for TF Serving (exported under "
+        "TensorFlow); onnx: DIR/<version>/model.onnx (exported under torch "
+        "with torch.onnx, checked with onnxruntime)",
+    )
+    parser.add_argument(
+        "--opset", type=int, default=None, help="ONNX opset (default: torch's)"
     )
     outputs = parser.add_mutually_exclusive_group()
     outputs.add_argument(
@@ -92,72 +101,48 @@ def _read_probe(path):
     return batch, reference
 
 
-def export_onnx(args):
-    missing = []
-    for module in ("onnx", "tf2onnx"):
-        try:
-            __import__(module)
-        except ImportError:
-            missing.append(module)
-    if missing:
-        print(
-            "error: --format onnx needs the packages "
-            f"{', '.join(missing)}, which are not installed (msakeras does "
-            "not depend on them): pip install tf2onnx onnx onnxruntime",
-            file=sys.stderr,
-        )
-        return 3
-    if keras.config.backend() != "tensorflow":
-        print(
-            "error: --format onnx runs under TensorFlow: set "
-            "KERAS_BACKEND=tensorflow",
-            file=sys.stderr,
-        )
-        return 3
-    import msakeras  # noqa: F401  (registers the classes)
+def export_onnx(args, serve_outputs):
+    """`--format onnx`: `DIR/<version>/model.onnx`, checked with onnxruntime."""
+    from msakeras.export import onnx_export as onnx
 
-    model = keras.models.load_model(args.model, compile=False)
-    output_dir = os.path.abspath(args.output)
-    version = saved_model._resolve_version(output_dir, args.version)
-    input_signature = [
-        {
-            tensor.name: keras.InputSpec(
-                shape=(None,) + tuple(tensor.shape[1:]),
-                dtype=tensor.dtype,
-                name=tensor.name,
-            )
-            for tensor in model.inputs
-        }
-    ]
-    os.makedirs(output_dir, exist_ok=True)
-    staging = tempfile.mkdtemp(prefix=f".tmp-{version}-", dir=output_dir)
-    try:
-        model.export(
-            os.path.join(staging, "model.onnx"),
-            format="onnx",
-            input_signature=input_signature,
+    if args.probe is not None and keras.config.backend() == "torch":
+        import msakeras  # noqa: F401  (registers the classes)
+
+        probes, reference = onnx.read_probe_file(args.probe)
+        output_dir = os.path.abspath(args.output)
+        return onnx.export_with_torch(
+            keras.models.load_model(args.model, compile=False),
+            os.path.abspath(args.model),
+            output_dir,
+            saved_model._resolve_version(output_dir, args.version),
+            serve_outputs,
+            args.training_backend
+            or saved_model.training_backend_of(args.model),
+            args.max_difference,
+            opset_version=args.opset,
+            reference=reference,
+            probes=probes,
+            reference_backend=args.reference_backend,
+            source_label=args.source_label,
         )
-    except Exception as error:  # the converter's message names the op
-        shutil.rmtree(staging, ignore_errors=True)
-        print(f"error: ONNX export failed: {error}", file=sys.stderr)
-        return 1
-    target = os.path.join(output_dir, str(version))
-    os.rename(staging, target)
-    print(f"wrote {os.path.join(target, 'model.onnx')} (not verified)")
-    return 0
+    return onnx.export_onnx(
+        args.model,
+        args.output,
+        version=args.version,
+        serve_outputs=serve_outputs,
+        training_backend=args.training_backend,
+        max_difference=args.max_difference,
+        opset_version=args.opset,
+    )
 
 
 def main(argv=None):
     args = parse_args(argv)
-    if args.format == "onnx":
-        try:
-            return export_onnx(args)
-        except FileExistsError as error:
-            print(f"error: {error}", file=sys.stderr)
-            return 2
     serve_outputs = None if args.all_outputs else tuple(args.outputs)
     try:
-        if args.probe is not None and keras.config.backend() == "tensorflow":
+        if args.format == "onnx":
+            record = export_onnx(args, serve_outputs)
+        elif args.probe is not None and keras.config.backend() == "tensorflow":
             import msakeras  # noqa: F401  (registers the classes)
 
             probe, reference = _read_probe(args.probe)
@@ -199,8 +184,9 @@ def main(argv=None):
         with open(args.report, "w", encoding="utf-8") as handle:
             json.dump(record, handle, indent=2)
     check = record["check"]
+    what = "onnxruntime" if args.format == "onnx" else "serving_default"
     print(
-        f"wrote {record['path']} (serving_default vs predict: max abs "
+        f"wrote {record['path']} ({what} vs predict: max abs "
         f"difference {check['max_abs_difference']:.3g})"
     )
     return 0

@@ -114,10 +114,12 @@ def _token_id_limit(model):
     return max(limit, 2)
 
 
-def probe_batch(model, batch_size=PROBE_BATCH_SIZE):
+def probe_batch(
+    model, batch_size=PROBE_BATCH_SIZE, sequence_length=PROBE_SEQUENCE_LENGTH
+):
     """A deterministic synthetic batch built from the model's input specs.
 
-    Free axes get `PROBE_SEQUENCE_LENGTH`; masks (`*mask*`) are valid
+    Free axes get `sequence_length`; masks (`*mask*`) are valid
     prefixes of varying length (at least one step), lengths (`*len*`) lie
     in `[1, T]`, other integer inputs are token ids below every embedding's
     vocabulary, floats are standard normal. Training-only inputs are
@@ -129,7 +131,7 @@ def probe_batch(model, batch_size=PROBE_BATCH_SIZE):
     for tensor in model.inputs:
         name = _input_name(tensor)
         shape = [batch_size] + [
-            PROBE_SEQUENCE_LENGTH if size is None else int(size)
+            sequence_length if size is None else int(size)
             for size in tensor.shape[1:]
         ]
         dtype = np.dtype(keras.backend.standardize_dtype(tensor.dtype))
@@ -144,7 +146,7 @@ def probe_batch(model, batch_size=PROBE_BATCH_SIZE):
         elif dtype.kind == "b":
             batch[name] = np.ones(shape, dtype)
         elif dtype.kind in "iu" and "len" in name:
-            batch[name] = rng.randint(1, PROBE_SEQUENCE_LENGTH + 1, shape)
+            batch[name] = rng.randint(1, sequence_length + 1, shape)
             batch[name] = batch[name].astype(dtype)
         elif dtype.kind in "iu":
             batch[name] = rng.randint(1, token_limit, shape).astype(dtype)

@@ -325,32 +325,3 @@ def test_version_argument_is_checked(tmp_path):
     with pytest.raises(ValueError):
         saved_model._resolve_version(str(tmp_path), -1)
     assert saved_model._resolve_version(str(tmp_path), None) == 3
-
-
-@pytest.mark.large
-def test_onnx_without_converters_says_so(exported, tmp_path):
-    try:
-        import onnx  # noqa: F401
-        import tf2onnx  # noqa: F401
-
-        pytest.skip("onnx and tf2onnx are installed")
-    except ImportError:
-        pass
-    completed = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "msakeras.export",
-            exported["keras_path"],
-            "--output",
-            str(tmp_path / "onnx"),
-            "--format",
-            "onnx",
-        ],
-        env=_tensorflow_env(),
-        capture_output=True,
-        text=True,
-    )
-    assert completed.returncode != 0
-    assert "not installed" in completed.stderr
-    assert not os.path.exists(tmp_path / "onnx")

@@ -1,0 +1,96 @@
+"""`--export` is wired once in recipes/common.py for every recipe."""
+
+import argparse
+import os
+
+import pytest
+
+import msakeras.export
+from recipes import common
+
+
+def _runs(tmp_path, val_maes):
+    output_dir = tmp_path / "mmim_mosi" / "runs"
+    for seed, values in val_maes.items():
+        directory = output_dir / f"seed_{seed}"
+        os.makedirs(directory)
+        lines = ["epoch,loss,val_mae"] + [
+            f"{epoch},1.0,{value}" for epoch, value in enumerate(values)
+        ]
+        (directory / "history.csv").write_text("\n".join(lines) + "\n")
+        (directory / "model.keras").write_text("stand-in")
+    return str(output_dir)
+
+
+@pytest.fixture
+def recorded_exports(monkeypatch):
+    calls = []
+
+    def fake(kind):
+        def export(path, directory):
+            calls.append((kind, path, directory))
+            path_out = os.path.join(directory, str(len(calls)))
+            return {"path": path_out, "check": {"max_abs_difference": 0.0}}
+
+        return export
+
+    monkeypatch.setattr(msakeras.export, "export_saved_model", fake("saved"))
+    monkeypatch.setattr(msakeras.export, "export_onnx", fake("onnx"))
+    return calls
+
+
+def test_every_recipe_has_the_export_flags():
+    for name in ("mmim", "hycon", "self_mi", "dashfusion"):
+        parser = common.base_parser(name, "")
+        args = parser.parse_args(["--export", "--export-format", "both"])
+        assert (args.export, args.export_format) == ("best", "both")
+        assert parser.parse_args([]).export is None
+
+
+def test_best_seed_exported_to_both_formats_once(tmp_path, recorded_exports):
+    output_dir = _runs(tmp_path, {1: [0.9, 0.8], 2: [0.7, 0.75], 3: [0.85]})
+    args = argparse.Namespace(
+        output_dir=output_dir,
+        export="best",
+        export_dir=None,
+        export_format="both",
+    )
+    records = common.export_models(args, [1, 2, 3])
+    base = str(tmp_path / "mmim_mosi")
+    model = os.path.join(output_dir, "seed_2", "model.keras")
+    assert recorded_exports == [
+        ("saved", model, base),
+        ("onnx", model, os.path.join(base, "onnx")),
+    ]
+    assert len(records) == 2
+    assert common.export_models(args, [1, 2, 3]) is records  # only once
+    assert len(recorded_exports) == 2
+
+
+def test_write_results_exports_every_seed_with_all(tmp_path, recorded_exports):
+    output_dir = _runs(tmp_path, {7: [0.5], 8: [0.4]})
+    args = argparse.Namespace(
+        output_dir=output_dir,
+        export="all",
+        export_dir=str(tmp_path / "elsewhere"),
+        export_format="saved_model",
+        model_name="mmim",
+        data="tiny.h5",
+        dataset="mosi",
+    )
+    scores = {"MAE": 0.5, "Corr": 0.6}
+    common.write_results(args, {8: scores, 7: scores}, baselines={})
+    assert [call[0] for call in recorded_exports] == ["saved", "saved"]
+    assert [call[1] for call in recorded_exports] == [
+        os.path.join(output_dir, f"seed_{seed}", "model.keras")
+        for seed in (7, 8)
+    ]
+    assert {call[2] for call in recorded_exports} == {
+        str(tmp_path / "elsewhere")
+    }
+
+
+def test_no_export_without_the_flag(tmp_path, recorded_exports):
+    args = argparse.Namespace(output_dir=str(tmp_path), export=None)
+    assert common.export_models(args, [1]) == []
+    assert recorded_exports == []
