@@ -5,7 +5,9 @@ from keras import ops
 
 from msakeras.layers.encoders import bigru_mean_pooling
 from msakeras.layers.estimators import modality_discriminator
-from msakeras.layers.fusion import gated_cross_modal_transformer_layer
+from msakeras.layers.fusion import (
+    gated_cross_modal_transformer_layer as _LAYER_MODULE,
+)
 
 
 @keras.saving.register_keras_serializable(package="msakeras")
@@ -95,7 +97,7 @@ class GatedCrossModalTransformer(keras.layers.Layer):
         self.first_control = first_control
 
         def gated(name):
-            layer_class = gated_cross_modal_transformer_layer.GatedCrossModalTransformerLayer
+            layer_class = _LAYER_MODULE.GatedCrossModalTransformerLayer
             return layer_class(
                 num_heads,
                 dropout=dropout,
