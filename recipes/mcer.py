@@ -59,6 +59,7 @@ _COMMON = {
     "cross_modal_heads": 5,
     "cross_modal_dropout": 0.1,
     "sequence_recurrent_dim": None,
+    "frame_pool_size": 1,
     "cross_head_dim": 64,
     "label_range": 3.0,
     "gradient_accumulation_steps": 4,
@@ -125,6 +126,7 @@ EMBEDDED_DEFAULTS = {
     "cross_modal_heads": 4,
     "sequence_recurrent_dim": 32,
     "bottleneck_hidden_dim": 128,
+    "frame_pool_size": 5,
 }
 MODEL_KEYS = (
     "audio_hidden_dim",
@@ -143,6 +145,7 @@ MODEL_KEYS = (
     "cross_modal_heads",
     "cross_modal_dropout",
     "sequence_recurrent_dim",
+    "frame_pool_size",
     "cross_head_dim",
     "label_range",
     "fusion_kl_weight",

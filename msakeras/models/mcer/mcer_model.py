@@ -6,6 +6,7 @@ from keras import ops
 from msakeras import losses
 from msakeras.layers.bottleneck import variational_bottleneck
 from msakeras.layers.common import last_valid_step
+from msakeras.layers.common import masked_frame_pooling
 from msakeras.layers.common import masked_mean_pooling
 from msakeras.layers.encoders import bigru_sequence_encoder
 from msakeras.layers.encoders import masked_lstm_encoder
@@ -121,6 +122,10 @@ class MCERModel(msa_model.MSAModel):
         sequence_recurrent_dim: int or None. BiGRU width of the sequence
             encoders; `None` = each input's width (BBFN: 768 for BERT-base).
             Defaults to `None`.
+        frame_pool_size: int. Audio and vision frames enter the
+            cross-modal branch as masked means over windows of this many
+            frames (`MaskedFramePooling`; DEVIATION for speed, not in the
+            paper or BBFN). Defaults to `1` (off).
         post_ln: bool. Post-LN gated layers (MCER eqs. 15–16). Defaults to
             `False` (BBFN's pre-LN, DECISION).
         first_control: `"linear"` (BBFN) or `"bigru"` (MCER eq. 11 at
@@ -198,6 +203,7 @@ class MCERModel(msa_model.MSAModel):
         cross_modal_heads=5,
         cross_modal_dropout=0.1,
         sequence_recurrent_dim=None,
+        frame_pool_size=1,
         post_ln=False,
         first_control="linear",
         head_representation="first",
@@ -216,6 +222,11 @@ class MCERModel(msa_model.MSAModel):
         **kwargs,
     ):
         cross_modal_tasks = tuple(cross_modal_tasks)
+        if not isinstance(frame_pool_size, int) or frame_pool_size < 1:
+            raise ValueError(
+                "`frame_pool_size` must be a positive int; received "
+                f"{frame_pool_size!r}."
+            )
         if any(task not in MODALITIES for task in cross_modal_tasks):
             raise ValueError(
                 f"`cross_modal_tasks` must be among {MODALITIES}; received "
@@ -335,6 +346,14 @@ class MCERModel(msa_model.MSAModel):
             )
             for pair in pairs
         }
+        # GAP/DEVIATION: optional masked mean over windows of frames before
+        # the cross-modal branch (1 = off, the paper); the embedded recipe
+        # run shortens 375/500-frame sequences with it.
+        self.frame_pooling = None
+        if frame_pool_size > 1:
+            self.frame_pooling = masked_frame_pooling.MaskedFramePooling(
+                frame_pool_size, name="frame_pooling"
+            )
         if head_representation == "first":
             self.head_pooling = last_valid_step.LastValidStep(
                 reverse=True, name="head_pooling"
@@ -412,11 +431,18 @@ class MCERModel(msa_model.MSAModel):
             outputs[f"{modality}_embedding"] = features[modality]
 
         if cross_modal_tasks:
-            sequences = {
-                "text": text["sequence"],
-                "audio": inputs["audio"],
-                "vision": inputs["vision"],
-            }
+            sequences = {"text": text["sequence"]}
+            cross_masks = dict(masks)
+            for modality in ("audio", "vision"):
+                if self.frame_pooling is None:
+                    sequences[modality] = inputs[modality]
+                    continue
+                pooled = self.frame_pooling(
+                    inputs[modality], mask=masks[modality]
+                )
+                sequences[modality] = pooled["sequence"]
+                cross_masks[modality] = pooled["mask"]
+            masks = cross_masks
             encoded_sequences = {
                 modality: self.sequence_encoders[modality](
                     sequences[modality], mask=masks[modality]
@@ -493,6 +519,7 @@ class MCERModel(msa_model.MSAModel):
         self.cross_modal_heads = cross_modal_heads
         self.cross_modal_dropout = cross_modal_dropout
         self.sequence_recurrent_dim = sequence_recurrent_dim
+        self.frame_pool_size = frame_pool_size
         self.post_ln = post_ln
         self.first_control = first_control
         self.head_representation = head_representation
@@ -796,6 +823,7 @@ class MCERModel(msa_model.MSAModel):
             "cross_modal_heads": self.cross_modal_heads,
             "cross_modal_dropout": self.cross_modal_dropout,
             "sequence_recurrent_dim": self.sequence_recurrent_dim,
+            "frame_pool_size": self.frame_pool_size,
             "post_ln": self.post_ln,
             "first_control": self.first_control,
             "head_representation": self.head_representation,
