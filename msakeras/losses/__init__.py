@@ -1,6 +1,8 @@
 """Parameter-free objectives: a per-sample function and a Loss class each."""
 
 from msakeras.losses.gaussian_entropy import class_conditional_gaussian_entropy
+from msakeras.losses.gaussian_kl import GaussianKL
+from msakeras.losses.gaussian_kl import gaussian_kl
 from msakeras.losses.hybrid_contrastive import HybridContrastive
 from msakeras.losses.hybrid_contrastive import hybrid_contrastive
 from msakeras.losses.hybrid_contrastive import hybrid_contrastive_terms
@@ -12,6 +14,8 @@ from msakeras.losses.intra_modal_contrastive import IntraModalContrastive
 from msakeras.losses.intra_modal_contrastive import intra_modal_contrastive
 from msakeras.losses.label_weighted_mae import LabelWeightedMAE
 from msakeras.losses.label_weighted_mae import label_weighted_mae
+from msakeras.losses.modality_discrimination import ModalityDiscrimination
+from msakeras.losses.modality_discrimination import modality_discrimination
 from msakeras.losses.nt_xent import NTXent
 from msakeras.losses.nt_xent import masked_nt_xent
 from msakeras.losses.nt_xent import nt_xent

@@ -1,6 +1,7 @@
 """msakeras.layers.common: shared sequence layers and mask helpers."""
 
 from msakeras.layers.common.last_valid_step import LastValidStep
+from msakeras.layers.common.masked_frame_pooling import MaskedFramePooling
 from msakeras.layers.common.masked_mean_pooling import MaskedMeanPooling
 from msakeras.layers.common.sequence_ops import gather_last_valid_step
 from msakeras.layers.common.sequence_ops import lengths_from_mask
@@ -13,6 +14,7 @@ from msakeras.layers.common.sinusoidal_position_embedding import (
 
 __all__ = [
     "LastValidStep",
+    "MaskedFramePooling",
     "MaskedMeanPooling",
     "SinusoidalPositionEmbedding",
     "gather_last_valid_step",

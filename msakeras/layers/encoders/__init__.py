@@ -4,6 +4,7 @@ from msakeras.layers.encoders.bert_loading import bundled_minilm_path
 from msakeras.layers.encoders.bert_loading import load_bert_backbone
 from msakeras.layers.encoders.bert_loading import load_bert_vocabulary
 from msakeras.layers.encoders.bert_text_encoder import BertTextEncoder
+from msakeras.layers.encoders.bigru_mean_pooling import BiGRUMeanPooling
 from msakeras.layers.encoders.bigru_sequence_encoder import BiGRUSequenceEncoder
 from msakeras.layers.encoders.conv1d_projection import Conv1DProjection
 from msakeras.layers.encoders.exact_gelu_bert_backbone import (
@@ -21,6 +22,7 @@ __all__ = [
     "bundled_minilm_path",
     "load_bert_backbone",
     "load_bert_vocabulary",
+    "BiGRUMeanPooling",
     "BiGRUSequenceEncoder",
     "Conv1DProjection",
     "MaskedLSTMEncoder",

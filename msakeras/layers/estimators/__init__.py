@@ -2,5 +2,8 @@
 
 from msakeras.layers.estimators.cpc_predictor import CPCPredictor
 from msakeras.layers.estimators.mmilb import MMILB
+from msakeras.layers.estimators.modality_discriminator import (
+    ModalityDiscriminator,
+)
 
-__all__ = ["CPCPredictor", "MMILB"]
+__all__ = ["CPCPredictor", "MMILB", "ModalityDiscriminator"]

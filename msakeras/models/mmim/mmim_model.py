@@ -338,45 +338,20 @@ class MMIMModel(msa_model.MSAModel):
         Classes follow the multimodal label: positive `y > 0`, negative
         `y < 0`; zero-labelled samples join neither (official code).
         """
-        labels = ops.reshape(
-            ops.cast(distribute.gather_replicas(y), "float32"), (-1,)
-        )
-        class_weights = ops.stack(
-            [ops.cast(labels > 0, "float32"), ops.cast(labels < 0, "float32")],
-            axis=-1,
-        )
-        total = 0.0
-        for modality, memory in (
-            ("vision", self.memory_vision),
-            ("audio", self.memory_audio),
-        ):
-            current = ops.cast(
-                distribute.gather_replicas(
+        # Under data parallelism every replica sees the global batch (the
+        # memory then holds the same vectors on every replica).
+        return mmim_training.ba_entropy_and_update_memory(
+            distribute.gather_replicas(y),
+            {
+                modality: distribute.gather_replicas(
                     y_pred[f"entropy_projection_{modality}"]
-                ),
-                "float32",
-            )
-            stored_vectors, stored_weights = memory.read()
-            vectors = ops.concatenate([stored_vectors, current], axis=0)
-            weights = ops.concatenate([stored_weights, class_weights], axis=0)
-            width = y_pred[f"entropy_projection_{modality}"].shape[-1]
-            entropies, valid = losses.class_conditional_gaussian_entropy(
-                vectors, weights, min_samples=width + 1
-            )
-            # 0.5 · Σ_c ½ logdet Σ_c = ¼ (logdet Σ_pos + logdet Σ_neg).
-            entropy = 0.5 * ops.sum(entropies)
-            # Batches 0 and 1 of an epoch do not add H (official loop).
-            counter = memory.batch_counter
-            included = ops.cast(counter >= 2, "float32")
-            computed = ops.cast(counter >= 1, "float32")
-            self.entropy_tracker.update_state(entropy, sample_weight=computed)
-            self.skipped_tracker.update_state(
-                computed * ops.sum(1.0 - ops.cast(valid, "float32"))
-            )
-            total = total + included * entropy
-            memory.write(current, class_weights)
-            memory.increment()
-        return total
+                )
+                for modality in ("vision", "audio")
+            },
+            {"vision": self.memory_vision, "audio": self.memory_audio},
+            self.entropy_tracker,
+            self.skipped_tracker,
+        )
 
     def reset_entropy_memory(self):
         """Empties the per-epoch history memories (each epoch start)."""

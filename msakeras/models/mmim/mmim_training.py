@@ -7,6 +7,8 @@ import warnings
 import keras
 from keras import ops
 
+from msakeras import losses
+
 
 @keras.saving.register_keras_serializable(package="msakeras")
 class MaximizeOutput(keras.losses.Loss):
@@ -152,3 +154,59 @@ class MMIMTwoStageCallback(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None and self.last_stage_one_loss is not None:
             logs["mi_stage_loss"] = self.last_stage_one_loss
+
+
+def ba_entropy_and_update_memory(
+    y, projections, memories, entropy_tracker=None, skipped_tracker=None
+):
+    """MMIM's `Σ_pairs H` as added to the loss; writes this batch to memory.
+
+    For each modality, the entropy of a two-component Gaussian mixture
+    over the projected vectors of the current batch and the memory's
+    previous batch (models.md §3.5): classes follow the multimodal label,
+    positive `y > 0`, negative `y < 0` (zero-labelled samples join
+    neither, official code); `H = ¼ (logdet Σ_pos + logdet Σ_neg)`.
+    Batches 0 and 1 of an epoch do not add `H` (the official loop; the
+    memory counts batches and is reset every epoch); a class with fewer
+    than `width + 1` samples is skipped and counted. Shared by MMIM and
+    MCER's `L_MI`.
+
+    Args:
+        y: float `(batch,)` or `(batch, 1)`. Multimodal labels.
+        projections: dict modality -> float `(batch, width)`.
+        memories: dict modality -> `BatchHistoryMemory` (same keys).
+        entropy_tracker, skipped_tracker: optional `Mean` / `Sum` metrics.
+
+    Returns:
+        float scalar: the sum of the included entropies.
+    """
+    labels = ops.reshape(ops.cast(y, "float32"), (-1,))
+    class_weights = ops.stack(
+        [ops.cast(labels > 0, "float32"), ops.cast(labels < 0, "float32")],
+        axis=-1,
+    )
+    total = 0.0
+    for modality, memory in memories.items():
+        current = ops.cast(projections[modality], "float32")
+        stored_vectors, stored_weights = memory.read()
+        vectors = ops.concatenate([stored_vectors, current], axis=0)
+        weights = ops.concatenate([stored_weights, class_weights], axis=0)
+        width = current.shape[-1]
+        entropies, valid = losses.class_conditional_gaussian_entropy(
+            vectors, weights, min_samples=width + 1
+        )
+        # 0.5 · Σ_c ½ logdet Σ_c = ¼ (logdet Σ_pos + logdet Σ_neg).
+        entropy = 0.5 * ops.sum(entropies)
+        counter = memory.batch_counter
+        included = ops.cast(counter >= 2, "float32")
+        computed = ops.cast(counter >= 1, "float32")
+        if entropy_tracker is not None:
+            entropy_tracker.update_state(entropy, sample_weight=computed)
+        if skipped_tracker is not None:
+            skipped_tracker.update_state(
+                computed * ops.sum(1.0 - ops.cast(valid, "float32"))
+            )
+        total = total + included * entropy
+        memory.write(current, class_weights)
+        memory.increment()
+    return total

@@ -1,7 +1,5 @@
 """`SelfMIModel`: Self-MI (Nguyen et al., PACLIC 37, 2023) and Self-MM."""
 
-import re
-
 import keras
 from keras import ops
 
@@ -12,17 +10,13 @@ from msakeras.layers.fusion import mlp_fusion
 from msakeras.layers.state import unimodal_label_generator
 from msakeras.models import msa_model
 from msakeras.models.self_mi import self_mi_layers
-from msakeras.optimizers import coupled_l2_adam
-from msakeras.optimizers import global_clip_multi_optimizer
-from msakeras.optimizers import variable_patterns
+from msakeras.optimizers import self_mm_optimizer
 
 MODALITIES = ("text", "audio", "vision")
 LABEL_GENERATORS = ("ulgm", "ulg_mi")
 # Variable-path regexes of Self-MM's parameter groups (architecture §7.3).
-AUDIO_ENCODER_PATTERN = ".*audio_encoder/.*"
-VISION_ENCODER_PATTERN = ".*vision_encoder/.*"
-# BERT parameters without weight decay (Self-MM: bias, LayerNorm weights).
-_NO_DECAY = re.compile(r".*(/bias|layer_norm/gamma|layer_norm/beta)$")
+AUDIO_ENCODER_PATTERN = self_mm_optimizer.AUDIO_ENCODER_PATTERN
+VISION_ENCODER_PATTERN = self_mm_optimizer.VISION_ENCODER_PATTERN
 
 
 @keras.saving.register_keras_serializable(package="msakeras")
@@ -460,41 +454,18 @@ class SelfMIModel(msa_model.MSAModel):
         Returns:
             a `GlobalClipMultiOptimizer` (no joint clip).
         """
-        steps = max(1, int(gradient_accumulation_steps))
-        scale = 1.0 / steps if sum_accumulated_gradients else 1.0
-        accumulation = steps if steps > 1 else None
-
-        def adam(rate, decay):
-            return coupled_l2_adam.CoupledL2Adam(
-                rate,
-                l2_decay=decay * scale,
-                gradient_accumulation_steps=accumulation,
-            )
-
-        decay_paths, no_decay_paths = [], []
-        for variable in self.text_encoder.trainable_variables:
-            if _NO_DECAY.match(variable.path):
-                no_decay_paths.append(variable.path)
-            else:
-                decay_paths.append(variable.path)
-        optimizer_map = {
-            AUDIO_ENCODER_PATTERN: adam(audio_learning_rate, audio_l2_decay),
-            VISION_ENCODER_PATTERN: adam(vision_learning_rate, vision_l2_decay),
-        }
-        if decay_paths:
-            optimizer_map[variable_patterns.paths_pattern(decay_paths)] = adam(
-                text_learning_rate, text_l2_decay
-            )
-        if no_decay_paths:
-            optimizer_map[variable_patterns.paths_pattern(no_decay_paths)] = (
-                adam(text_learning_rate, 0.0)
-            )
-        return global_clip_multi_optimizer.GlobalClipMultiOptimizer(
-            keras.optimizers.OptimizerMap(
-                default_optimizer=adam(learning_rate, l2_decay),
-                optimizer_map=optimizer_map,
-            ),
-            name="self_mm_optimizer",
+        return self_mm_optimizer.self_mm_optimizer(
+            self.text_encoder,
+            learning_rate=learning_rate,
+            l2_decay=l2_decay,
+            text_learning_rate=text_learning_rate,
+            text_l2_decay=text_l2_decay,
+            audio_learning_rate=audio_learning_rate,
+            audio_l2_decay=audio_l2_decay,
+            vision_learning_rate=vision_learning_rate,
+            vision_l2_decay=vision_l2_decay,
+            gradient_accumulation_steps=gradient_accumulation_steps,
+            sum_accumulated_gradients=sum_accumulated_gradients,
         )
 
     def compile(self, optimizer="auto", loss="auto", metrics="auto", **kwargs):

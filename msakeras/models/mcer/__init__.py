@@ -1,0 +1,3 @@
+"""MCER (Zhao et al., IJCNN 2024)."""
+
+from msakeras.models.mcer.mcer_model import MCERModel

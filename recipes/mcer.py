@@ -1,0 +1,286 @@
+"""MCER for multimodal sentiment analysis.
+
+Zhao et al. "Modality-Complementary and Eliminating-Redundancy Multi-Task
+Learning for Multimodal Sentiment Analysis". IJCNN 2024. No public code:
+built from Self-MM (SLGM/CLGM = ULGM), MMIM (L_MI), MIB (VIB heads) and
+BBFN (gated cross-modal transformer, discriminator; MCER's ref. [15]);
+see `msakeras.models.MCERModel` and models.md §7.
+
+Paper (Table I): MOSI MAE 0.699, Corr 0.799, Acc-7 45.34,
+Acc-2 84.69 / 86.74, F1 84.63 / 86.73; MOSEI MAE 0.532, Corr 0.769,
+Acc-7 54.00, Acc-2 83.49 / 86.10, F1 83.80 / 86.03.
+
+Ablations (paper Tables IV-V): `--without-kl-m` (w/o L_m, α = 0),
+`--without-kl-s` (w/o L_avl, β = 0), `--without-dc` (w/o L_dc, γ = 0),
+`--without-mi` (w/o L_MI, η = 0), `--without-cross-task` (the "M, S"
+model: no cross-modal branch), `--cross-tasks text vision` (the
+"M, S, C, m_t, m_v" rows).
+
+The no-argument run (embedded synthetic MOSI-shaped data, bundled MiniLM)
+uses smaller cross-modal and bottleneck sizes than the paper so that it
+finishes in minutes on 2 CPU cores: `EMBEDDED_DEFAULTS` below (L = 1
+gated level, d = 32, 4 heads, BiGRU width 32, VIB hidden 128, audio and
+vision frames averaged over windows of 5 before the cross-modal branch
+(375/500 -> 75/100 steps), no gradient accumulation, text rate 1e-4,
+4 epochs; about 3.3 s of CPU per 32-sample step under torch). With
+`--data` the paper's settings apply (L = 2, d = 40, 5 heads, no frame
+pooling, VIB hidden 1024).
+
+Usage:
+    python recipes/mcer.py                       # embedded synthetic MOSI
+    python recipes/mcer.py --without-cross-task  # "M, S" (Table V)
+    python recipes/mcer.py --data mosi.h5 --text-backbone bert_base_en_uncased
+"""
+
+import sys
+
+import common
+
+import msakeras
+
+MODALITIES = ("text", "audio", "vision")
+# models.md §7.8: MCER Table III (rates and loss weights); everything else
+# is Self-MM's MMSA config (§9.1) and BBFN's defaults (GAP, DECISION).
+_COMMON = {
+    "batch_size": 32,
+    "l2_decay": 1e-3,
+    "text_l2_decay": 1e-3,
+    "audio_l2_decay": 1e-3,
+    "vision_l2_decay": 1e-3,
+    "audio_hidden_dim": 16,
+    "vision_hidden_dim": 16,
+    "fusion_dim": 128,
+    "text_post_dim": 32,
+    "audio_post_dim": 16,
+    "vision_post_dim": 32,
+    "text_dropout": 0.0,
+    "audio_dropout": 0.1,
+    "vision_dropout": 0.1,
+    "fusion_dropout": 0.1,
+    "bottleneck_hidden_dim": 1024,
+    "cross_modal_dim": 40,
+    "cross_modal_layers": 2,
+    "cross_modal_heads": 5,
+    "cross_modal_dropout": 0.1,
+    "sequence_recurrent_dim": None,
+    "frame_pool_size": 1,
+    "cross_head_dim": 64,
+    "label_range": 3.0,
+    "gradient_accumulation_steps": 4,
+    "epochs": 50,
+    "patience": 8,
+}
+HYPERPARAMETERS = {
+    "mosi": {
+        **_COMMON,
+        "text_learning_rate": 4.5e-5,
+        "audio_learning_rate": 9e-4,
+        "vision_learning_rate": 6e-3,
+        "learning_rate": 7e-4,
+        "fusion_kl_weight": 1.9,
+        "unimodal_kl_weight": 0.001,
+        "discriminator_weight": 0.05,
+        "mi_weight": 0.1,
+    },
+    "mosei": {
+        **_COMMON,
+        "vision_hidden_dim": 64,
+        "text_dropout": 0.1,
+        "l2_decay": 1e-2,
+        "audio_l2_decay": 0.0,
+        "vision_l2_decay": 0.0,
+        "text_learning_rate": 2e-5,
+        "audio_learning_rate": 9e-4,
+        "vision_learning_rate": 4.5e-3,
+        "learning_rate": 5.5e-4,
+        "fusion_kl_weight": 1.8,
+        "unimodal_kl_weight": 0.45,
+        "discriminator_weight": 0.3,
+        "mi_weight": 0.2,
+    },
+    # Not reported by MCER: Self-MM's SIMS config with H = 1, MOSI weights.
+    "sims": {
+        **_COMMON,
+        "text_post_dim": 64,
+        "text_dropout": 0.1,
+        "audio_dropout": 0.0,
+        "vision_dropout": 0.0,
+        "fusion_dropout": 0.0,
+        "audio_l2_decay": 1e-2,
+        "vision_l2_decay": 1e-2,
+        "text_learning_rate": 5e-5,
+        "audio_learning_rate": 5e-3,
+        "vision_learning_rate": 5e-3,
+        "learning_rate": 1e-3,
+        "label_range": 1.0,
+        "fusion_kl_weight": 1.9,
+        "unimodal_kl_weight": 0.001,
+        "discriminator_weight": 0.05,
+        "mi_weight": 0.1,
+    },
+}
+# The no-argument run: sizes that fit minutes on 2 CPU cores (see header).
+EMBEDDED_DEFAULTS = {
+    "epochs": 4,
+    "patience": 2,
+    "gradient_accumulation_steps": 1,
+    "text_learning_rate": 1e-4,
+    "cross_modal_dim": 32,
+    "cross_modal_layers": 1,
+    "cross_modal_heads": 4,
+    "sequence_recurrent_dim": 32,
+    "bottleneck_hidden_dim": 128,
+    "frame_pool_size": 5,
+}
+MODEL_KEYS = (
+    "audio_hidden_dim",
+    "vision_hidden_dim",
+    "fusion_dim",
+    "text_post_dim",
+    "audio_post_dim",
+    "vision_post_dim",
+    "text_dropout",
+    "audio_dropout",
+    "vision_dropout",
+    "fusion_dropout",
+    "bottleneck_hidden_dim",
+    "cross_modal_dim",
+    "cross_modal_layers",
+    "cross_modal_heads",
+    "cross_modal_dropout",
+    "sequence_recurrent_dim",
+    "frame_pool_size",
+    "cross_head_dim",
+    "label_range",
+    "fusion_kl_weight",
+    "unimodal_kl_weight",
+    "discriminator_weight",
+    "mi_weight",
+)
+OPTIMIZER_KEYS = (
+    "learning_rate",
+    "text_learning_rate",
+    "audio_learning_rate",
+    "vision_learning_rate",
+    "l2_decay",
+    "text_l2_decay",
+    "audio_l2_decay",
+    "vision_l2_decay",
+    "gradient_accumulation_steps",
+)
+
+
+def parse_args(argv=None):
+    parser = common.base_parser("mcer", __doc__)
+    parser.add_argument(
+        "--without-kl-m",
+        action="store_true",
+        help="w/o L_m (Table IV): α = 0",
+    )
+    parser.add_argument(
+        "--without-kl-s",
+        action="store_true",
+        help="w/o L_avl (Table IV): β = 0",
+    )
+    parser.add_argument(
+        "--without-dc", action="store_true", help="w/o L_dc (Table IV): γ = 0"
+    )
+    parser.add_argument(
+        "--without-mi", action="store_true", help="w/o L_MI (Table IV): η = 0"
+    )
+    parser.add_argument(
+        "--without-cross-task",
+        action="store_true",
+        help='the "M, S" model of Table V: no cross-modal task',
+    )
+    parser.add_argument(
+        "--cross-tasks",
+        nargs="+",
+        choices=MODALITIES,
+        default=None,
+        help="cross-modal tasks to train (Table V rows; default all)",
+    )
+    parser.add_argument(
+        "--post-ln",
+        action="store_true",
+        help="post-LN gated layers (MCER eqs. 15-16) instead of pre-LN",
+    )
+    parser.add_argument(
+        "--head-representation",
+        choices=("first", "masked_mean"),
+        default="first",
+        help="cross-modal head: position 0 (BBFN) or masked mean",
+    )
+    parser.add_argument(
+        "--mmim-two-stage",
+        action="store_true",
+        help="MMIM's separate stage-1 critic training every epoch",
+    )
+    args = parser.parse_args(argv)
+    args = common.finish_args(args, "mcer", HYPERPARAMETERS, EMBEDDED_DEFAULTS)
+    settings = args.hyperparameters
+    for flag, key in (
+        ("without_kl_m", "fusion_kl_weight"),
+        ("without_kl_s", "unimodal_kl_weight"),
+        ("without_dc", "discriminator_weight"),
+        ("without_mi", "mi_weight"),
+    ):
+        if getattr(args, flag):
+            settings[key] = 0.0
+    if args.without_cross_task:
+        args.cross_tasks = []
+    elif args.cross_tasks is None:
+        args.cross_tasks = list(MODALITIES)
+    settings["cross_modal_tasks"] = list(args.cross_tasks)
+    return args
+
+
+def num_train_samples(args):
+    labels = msakeras.data.load_split(args.data, "train", keys=["label"])
+    count = len(labels["label"])
+    if args.max_train_samples is not None:
+        count = min(count, args.max_train_samples)
+    return count
+
+
+def build_model(args):
+    settings = args.hyperparameters
+    model = msakeras.models.MCERModel(
+        common.make_text_encoder(args),
+        audio_dim=args.attributes["audio_dim"],
+        vision_dim=args.attributes["vision_dim"],
+        num_train_samples=num_train_samples(args),
+        cross_modal_tasks=settings["cross_modal_tasks"],
+        post_ln=args.post_ln,
+        head_representation=args.head_representation,
+        mmim_two_stage=args.mmim_two_stage,
+        memory_capacity=max(128, settings["batch_size"]),
+        **{key: settings[key] for key in MODEL_KEYS},
+        name="mcer",
+    )
+    main, stage_one = model.make_optimizers(
+        **{key: settings[key] for key in OPTIMIZER_KEYS}
+    )
+    model.compile(optimizer=main, stage_one_optimizer=stage_one)
+    return model
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    common.set_precision(args)
+    settings = args.hyperparameters
+    print(
+        f"MCER: α {settings['fusion_kl_weight']}, β "
+        f"{settings['unimodal_kl_weight']}, γ "
+        f"{settings['discriminator_weight']}, η {settings['mi_weight']}, "
+        f"cross-modal tasks {settings['cross_modal_tasks'] or 'none'}, "
+        f"L {settings['cross_modal_layers']}, d {settings['cross_modal_dim']}"
+    )
+    scores_by_seed, baselines = common.train_seeds(args, build_model)
+    common.write_results(args, scores_by_seed, baselines)
+    common.export_models(args, sorted(scores_by_seed))
+    return scores_by_seed
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
