@@ -3,6 +3,8 @@
 import keras
 from keras import ops
 
+from msakeras.losses import loss_precision
+
 # Floor on σ inside the logarithm: σ = softplus(·) can underflow to 0.
 _SCALE_EPSILON = 1e-8
 
@@ -24,8 +26,9 @@ def gaussian_kl(mean, scale):
     Returns:
         float `(batch,)`.
     """
-    mean = ops.convert_to_tensor(mean)
-    scale = ops.convert_to_tensor(scale)
+    # float32 under mixed precision (the log and squares lose in 16 bits).
+    mean = loss_precision.at_least_float32(mean)
+    scale = loss_precision.at_least_float32(scale)
     log_scale = ops.log(ops.maximum(scale, _SCALE_EPSILON))
     terms = ops.square(mean) + ops.square(scale) - 2.0 * log_scale - 1.0
     return 0.5 * ops.mean(terms, axis=-1)

@@ -57,6 +57,10 @@ CASES = {
         lambda a, b, y: losses.hybrid_contrastive(y, a),
         ((16, 3, 8), (16, 8)),
     ),
+    "gaussian_kl": (
+        lambda a, b, y: losses.gaussian_kl(a, keras.ops.abs(b)),
+        ((16, 8), (16, 8)),
+    ),
     "gaussian_entropy": (
         lambda a, b, y: losses.class_conditional_gaussian_entropy(
             a,
