@@ -3,6 +3,8 @@
 import keras
 from keras import ops
 
+from msakeras.losses import loss_precision
+
 
 def modality_discrimination(first_logits, second_logits):
     """Discriminator BCE: items of the first modality are class 0.
@@ -24,8 +26,8 @@ def modality_discrimination(first_logits, second_logits):
     Returns:
         float `(batch,)`.
     """
-    first = ops.reshape(ops.convert_to_tensor(first_logits), (-1,))
-    second = ops.reshape(ops.convert_to_tensor(second_logits), (-1,))
+    first = ops.reshape(loss_precision.at_least_float32(first_logits), (-1,))
+    second = ops.reshape(loss_precision.at_least_float32(second_logits), (-1,))
     return 0.5 * (ops.softplus(first) + ops.softplus(-second))
 
 

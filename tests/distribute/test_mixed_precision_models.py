@@ -14,6 +14,7 @@ from absl.testing import parameterized
 from msakeras.testing import TestCase
 from tests.models.dashfusion import test_dashfusion_model as dashfusion
 from tests.models.hycon import test_hycon_model as hycon
+from tests.models.mcer import test_mcer_model as mcer
 from tests.models.mmim import test_mmim_model as mmim
 from tests.models.self_mi import test_self_mi_model as self_mi
 
@@ -33,8 +34,8 @@ def _data(name):
     if name == "hycon":
         x, y = hycon.tiny_batch(num_samples=24, seed=1)
         return _split(x, y, 16)
-    if name == "self_mi":
-        x, y = self_mi.tiny_data(seed=1)
+    if name in ("self_mi", "mcer"):
+        x, y = (self_mi if name == "self_mi" else mcer).tiny_data(seed=1)
         count = (3 * len(y)) // 4
         return _split(x, y, count)
     train = dashfusion.tiny_data(batch=8, seed=1)
@@ -47,6 +48,7 @@ BUILDERS = {
     "hycon": hycon.tiny_model,
     "self_mi": self_mi.tiny_model,
     "dashfusion": dashfusion.tiny_model,
+    "mcer": mcer.tiny_model,
 }
 
 

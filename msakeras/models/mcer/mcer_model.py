@@ -563,8 +563,9 @@ class MCERModel(msa_model.MSAModel):
             discrimination = self.discrimination_loss(y_pred)
             self.discriminator_tracker.update_state(discrimination)
             loss = loss + self.discriminator_weight * discrimination
-        lld = ops.mean(y_pred["lld_text_vision"]) + ops.mean(
-            y_pred["lld_text_audio"]
+        # float32 under mixed precision (the outputs may be 16-bit).
+        lld = ops.mean(ops.cast(y_pred["lld_text_vision"], "float32")) + (
+            ops.mean(ops.cast(y_pred["lld_text_audio"], "float32"))
         )
         self.lld_tracker.update_state(lld)
         loss = loss - self.mi_weight * lld
