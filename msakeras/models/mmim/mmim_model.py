@@ -338,16 +338,20 @@ class MMIMModel(msa_model.MSAModel):
         Classes follow the multimodal label: positive `y > 0`, negative
         `y < 0`; zero-labelled samples join neither (official code).
         """
+
         # Under data parallelism every replica sees the global batch (the
-        # memory then holds the same vectors on every replica).
+        # memory then holds the same vectors on every replica); the reshape
+        # restores the static width a TF cross-replica gather loses.
+        def gathered(modality):
+            projection = y_pred[f"entropy_projection_{modality}"]
+            return ops.reshape(
+                distribute.gather_replicas(projection),
+                (-1, projection.shape[-1]),
+            )
+
         return mmim_training.ba_entropy_and_update_memory(
             distribute.gather_replicas(y),
-            {
-                modality: distribute.gather_replicas(
-                    y_pred[f"entropy_projection_{modality}"]
-                )
-                for modality in ("vision", "audio")
-            },
+            {modality: gathered(modality) for modality in ("vision", "audio")},
             {"vision": self.memory_vision, "audio": self.memory_audio},
             self.entropy_tracker,
             self.skipped_tracker,

@@ -111,7 +111,6 @@ class MMIMTwoStageCallback(keras.callbacks.Callback):
         # a fresh data loader, which draws from torch's global generator.
         # Built up front, every epoch's stage 1 draws the same way, so a
         # resumed run (`ResumableBackup`) matches an uninterrupted one.
-        stage_model = self.mmim_model.stage_one()
         if isinstance(self.x, keras.utils.PyDataset):
             batch = self.x[0]
         else:
@@ -119,24 +118,25 @@ class MMIMTwoStageCallback(keras.callbacks.Callback):
             batch = keras.tree.map_structure(
                 lambda array: array[:size], (self.x, self.y)
             )
-        stage_model._symbolic_build(data_batch=tuple(batch))
+        with self._strategy_scope():
+            stage_model = self.mmim_model.stage_one()
+            stage_model._symbolic_build(data_batch=tuple(batch))
+
+    def _strategy_scope(self):
+        # TensorFlow: the stage-1 view and its optimizer state belong to
+        # the strategy the model was built under (MirroredStrategy).
+        strategy = getattr(self.mmim_model, "distribute_strategy", None)
+        if strategy is None:
+            return contextlib.nullcontext()
+        return strategy.scope()
 
     def on_epoch_begin(self, epoch, logs=None):
         self.mmim_model.reset_entropy_memory()
         if not self.run_stage_one:
             return
-        # TensorFlow: the stage-1 view and its optimizer state belong to
-        # the strategy the model was built under (MirroredStrategy).
-        strategy = getattr(self.mmim_model, "distribute_strategy", None)
-
-        def scope():
-            if strategy is None:
-                return contextlib.nullcontext()
-            return strategy.scope()
-
-        with scope():
+        with self._strategy_scope():
             stage_model = self.mmim_model.stage_one()
-        with scope(), warnings.catch_warnings():
+        with self._strategy_scope(), warnings.catch_warnings():
             # The entropy projection is not part of the stage-1 objective
             # (official: `entropy_prj` is never trained).
             warnings.filterwarnings("ignore", "Gradients do not exist")
