@@ -38,16 +38,34 @@ format: install
 
 # One pytest process per backend: Keras fixes its backend at first import.
 # `large` tests (recipe subprocess runs, export, the bundled MiniLM) run on
-# the backends in LARGE_BACKENDS (default torch, to keep CI under 45 min on
-# 2 cores; `make test LARGE_BACKENDS="tensorflow torch"` runs them on both).
-# Exit code 5 ("no tests collected") is a failure.
+# the backends in LARGE_BACKENDS (default torch; `make test
+# LARGE_BACKENDS="tensorflow torch"` runs them on both). The backend
+# processes run side by side (one thread each, OMP_NUM_THREADS=1: the two
+# passes use the two cores of a small CI machine); each writes
+# test-logs/<backend>.log, printed when all have finished. `make test
+# SERIAL=1` runs them one after another with live output. Exit code 5 ("no
+# tests collected") is a failure.
+SERIAL ?=
 test: install
-	@set -e; for backend in $(BACKENDS); do \
-	  large=""; case " $(LARGE_BACKENDS) " in *" $$backend "*) large="--run_large";; esac; \
-	  echo "== KERAS_BACKEND=$$backend pytest $$large"; \
-	  OMP_NUM_THREADS=1 KERAS_BACKEND=$$backend $(BIN)/python -m pytest -q \
+	@mkdir -p test-logs; set -e; \
+	run() { \
+	  large=""; case " $(LARGE_BACKENDS) " in *" $$1 "*) large="--run_large";; esac; \
+	  echo "== KERAS_BACKEND=$$1 pytest $$large"; \
+	  OMP_NUM_THREADS=1 KERAS_BACKEND=$$1 $(BIN)/python -m pytest -q \
 	    -p no:cacheprovider $$large $(PYTEST_ARGS) tests; \
-	done
+	}; \
+	if [ -n "$(SERIAL)" ]; then \
+	  for backend in $(BACKENDS); do run $$backend; done; exit 0; \
+	fi; \
+	for backend in $(BACKENDS); do \
+	  ( set +e; run $$backend > test-logs/$$backend.log 2>&1; \
+	    echo $$? > test-logs/$$backend.rc ) & \
+	done; wait; \
+	status=0; for backend in $(BACKENDS); do \
+	  cat test-logs/$$backend.log; \
+	  rc=$$(cat test-logs/$$backend.rc); \
+	  echo "== $$backend: exit $$rc"; [ "$$rc" = 0 ] || status=1; \
+	done; exit $$status
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache test-logs
