@@ -371,17 +371,9 @@ def export_with_torch(
             worst,
             max_difference,
         )
-        with open(
-            os.path.join(staging, "export.json"), "w", encoding="utf-8"
-        ) as handle:
-            json.dump(record, handle, indent=2)
-        target = os.path.join(output_dir, str(version))
-        if os.path.exists(target):
-            raise FileExistsError(
-                f"{target} appeared during the export; not overwritten."
-            )
-        os.rename(staging, target)
-        os.chmod(target, 0o755)
+        target = saved_model.publish_version(
+            staging, output_dir, version, record
+        )
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

@@ -478,22 +478,32 @@ def _export_with_tensorflow(
             sorted(placeholders),
             source_label,
         )
-        with open(
-            os.path.join(staging, "export.json"), "w", encoding="utf-8"
-        ) as handle:
-            json.dump(record, handle, indent=2)
-        target = os.path.join(output_dir, str(version))
-        if os.path.exists(target):
-            raise FileExistsError(
-                f"{target} appeared during the export; not overwritten."
-            )
-        os.rename(staging, target)
-        os.chmod(target, 0o755)
+        target = publish_version(staging, output_dir, version, record)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     record["path"] = target
     return record
+
+
+def publish_version(staging, output_dir, version, record):
+    """Writes `export.json` into `staging`, renames it to `<version>/`.
+
+    The checked export becomes visible in one rename; a version that
+    appeared meanwhile is never overwritten. Returns the version folder.
+    """
+    with open(
+        os.path.join(staging, "export.json"), "w", encoding="utf-8"
+    ) as handle:
+        json.dump(record, handle, indent=2)
+    target = os.path.join(output_dir, str(version))
+    if os.path.exists(target):
+        raise FileExistsError(
+            f"{target} appeared during the export; not overwritten."
+        )
+    os.rename(staging, target)
+    os.chmod(target, 0o755)
+    return target
 
 
 def _max_difference(served, expected):
