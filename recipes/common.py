@@ -286,13 +286,15 @@ def check_data_parallel(model, setup):
     if setup.num_replicas == 1 or setup.engine == "jax-data-parallel":
         return
     if not getattr(model, "supports_replica_split", False):
+        reason = getattr(model, "replica_split_refusal", None) or (
+            "its objective computes batch-level terms per replica (not "
+            "gathered over replicas, not scaled for the gradient reduction)"
+        )
         raise SystemExit(
             f"{type(model).__name__} does not support --distribute on "
-            f"{setup.engine} yet: its objective computes batch-level terms "
-            "per replica (not gathered over replicas, not scaled for the "
-            "gradient reduction), so two replicas would not train the same "
-            "model as one device. Use the JAX backend (exact for every "
-            "model), one device, or MMIM."
+            f"{setup.engine} yet: {reason}; two replicas would not train "
+            "the same model as one device. Use the JAX backend (exact for "
+            "every model), one device, or MMIM."
         )
 
 

@@ -121,6 +121,13 @@ class DashFusionModel(msa_model.MSAModel):
         2025, https://github.com/ultramarineX/DashFusion
     """
 
+    replica_split_refusal = (
+        "its contrastive loss pairs each anchor with partners that the "
+        "ContrastivePairSampler appends to the global batch; a replica's "
+        "slice would hold anchors without their partners, and the "
+        "in-batch supervised-contrastive negatives are not gathered"
+    )
+
     def __init__(
         self,
         text_encoder,

@@ -114,6 +114,12 @@ class HyConModel(msa_model.MSAModel):
         https://arxiv.org/abs/2109.01797
     """
 
+    replica_split_refusal = (
+        "its intra-/inter-modal and semi-contrastive losses (eq. 5-9) "
+        "compare every pair of samples in the batch; on one replica they "
+        "would see only that replica's pairs (not gathered over replicas)"
+    )
+
     def __init__(
         self,
         text_encoder,

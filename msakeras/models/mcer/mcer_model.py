@@ -179,6 +179,15 @@ class MCERModel(msa_model.MSAModel):
         BBFN: Han et al., ICMI 2021, https://arxiv.org/abs/2107.13669
     """
 
+    replica_split_refusal = (
+        "the bottlenecks' KL terms come through add_loss and are not "
+        "scaled for the engine's gradient reduction, each replica draws "
+        "its own reparameterisation noise, its MMIM-style L_MI terms are "
+        "not gathered over replicas, and the stage-one model of the "
+        "two-stage option is not wrapped for DDP (its SLGM/CLGM label "
+        "tables are already written from the gathered batch)"
+    )
+
     def __init__(
         self,
         text_encoder,

@@ -135,6 +135,14 @@ class SelfMIModel(msa_model.MSAModel):
         https://arxiv.org/abs/2102.04830
     """
 
+    replica_split_refusal = (
+        "its CPC InfoNCE terms take their negatives from the batch, so per "
+        "replica they would see only that replica's samples (not gathered "
+        "over replicas), and its extra loss terms are not scaled for the "
+        "engine's gradient reduction (its ULGM label tables are already "
+        "written from the gathered batch)"
+    )
+
     def __init__(
         self,
         text_encoder,
