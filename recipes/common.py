@@ -312,11 +312,17 @@ def run_directory(args, seed):
 
 def finished_scores(directory):
     """The recorded test scores of a finished seed, or None."""
+    record = run_record(directory)
+    return None if record is None else record.get("test")
+
+
+def run_record(directory):
+    """The `run.json` of a finished seed's folder, or None."""
     path = os.path.join(directory, "run.json")
     if not os.path.isfile(path):
         return None
     with open(path, encoding="utf-8") as handle:
-        return json.load(handle).get("test")
+        return json.load(handle)
 
 
 def callbacks(args, directory, datasets=()):
@@ -384,21 +390,30 @@ def evaluate_checkpoint(args, directory, test):
     return checkpoint_evaluator()(args, directory, test)
 
 
-def checkpoint_evaluator(extra_protocols=()):
+def checkpoint_evaluator(extra_protocols=(), unimodal_heads=()):
     """An `evaluate` for `train_seeds` that also scores other protocols.
 
     The MMSA keys come first, unchanged; each extra protocol's scores
     follow with a prefix (`"mag_bert"` gives `MAGBERT_Mult_acc_7`,
     `MAGBERT_Acc_2`, `MAGBERT_F1_score`, `MAGBERT_MAE`, `MAGBERT_Corr`;
     specs/models.md §2.3), from the same single test prediction.
+
+    `unimodal_heads` (e.g. `("text", "audio", "vision")` for Self-MI):
+    the model's `<modality>_sentiment` outputs of that same prediction are
+    scored against the split's human unimodal labels `label_<modality>`
+    (SIMS files have them), and `evaluate` returns `(scores, extra)` with
+    `extra = {"unimodal_test": {modality: scores}}` (`None` when the file
+    has no unimodal labels); `train_seeds` stores `extra` in `run.json`.
+    No second test read: the test split opens once, behind the seal.
     """
 
     def evaluate(args, directory, test):
         # `test`: the HeldOutTestData of the one sealed read.
         model = keras.models.load_model(os.path.join(directory, "model.keras"))
-        predictions = test.predict(
+        outputs = test.predict(
             model, batch_size=args.hyperparameters["batch_size"]
-        )["sentiment"].reshape(-1)
+        )
+        predictions = outputs["sentiment"].reshape(-1)
         labels = test.labels()
         scores = msakeras.metrics.sentiment_scores(
             predictions, labels, args.dataset
@@ -411,9 +426,38 @@ def checkpoint_evaluator(extra_protocols=()):
             scores.update(
                 {f"{prefix}_{key}": value for key, value in extra.items()}
             )
-        return scores
+        if not unimodal_heads:
+            return scores
+        return scores, {
+            "unimodal_test": unimodal_head_scores(
+                args, outputs, test, unimodal_heads
+            )
+        }
 
     return evaluate
+
+
+def unimodal_head_scores(args, outputs, test, modalities):
+    """`{modality: scores}` of the `<modality>_sentiment` outputs against
+    the human unimodal labels `label_<modality>` of `test` (the
+    `HeldOutTestData` of the sealed read), or `None` without them."""
+    if not all(test.has(f"label_{modality}") for modality in modalities):
+        return None
+    scores = {}
+    for modality in modalities:
+        key = f"{modality}_sentiment"
+        if key not in outputs:
+            raise ValueError(
+                f"Checkpoint has no output {key!r} to score against the "
+                f"test split's 'label_{modality}' of '{test.path}'; its "
+                f"outputs are {sorted(outputs)}."
+            )
+        scores[modality] = msakeras.metrics.sentiment_scores(
+            np.reshape(outputs[key], (-1,)),
+            test.labels(f"label_{modality}"),
+            args.dataset,
+        )
+    return scores
 
 
 def ridge_baselines(args, test):
@@ -443,9 +487,11 @@ def write_run_record(
     wall_seconds,
     steps_per_second,
     selection=SELECTION,
+    extra=None,
 ):
     """`run.json`: the run receipt (msakeras.experiment.run_receipt), the
-    arguments, the sealed selection and the test scores."""
+    arguments, the sealed selection, the test scores and `extra` (further
+    results of the same test read, e.g. `unimodal_test`)."""
     receipt = experiment.run_receipt(
         args.data,
         seed,
@@ -467,6 +513,13 @@ def write_run_record(
         "test": scores,
         "ridge_baselines": baselines,
     }
+    for key, value in (extra or {}).items():
+        if key in record:
+            raise ValueError(
+                f"run.json of {directory}: extra entry {key!r} would "
+                "overwrite a standard one."
+            )
+        record[key] = value
     temporary = os.path.join(directory, "run.json.tmp")
     with open(temporary, "w", encoding="utf-8") as handle:
         json.dump(record, handle, indent=2, default=_json_default)
@@ -552,8 +605,11 @@ def train_seeds(
     Args:
         build_model: callable `(args) -> compiled msakeras model`.
         fit_kwargs: extra `fit` arguments.
-        evaluate: callable `(args, directory, test) -> scores`; default
-            `evaluate_checkpoint` (see `checkpoint_evaluator`).
+        evaluate: callable `(args, directory, test) -> scores` or
+            `-> (scores, extra)`, `extra` a dict of further `run.json`
+            entries from the same test data; default `evaluate_checkpoint`
+            (see `checkpoint_evaluator`). `test` is the `HeldOutTestData`
+            of the one sealed read: nothing else opens the test split.
         prepare_training: optional callable `(args, model, train, seed) ->
             (train, extra_callbacks)`, run before `fit`: replaces the
             training dataset (e.g. a batch-augmenting wrapper) and adds
@@ -628,6 +684,9 @@ def train_seeds(
         if baselines is None:
             baselines = ridge_baselines(args, test_data)
         scores = (evaluate or evaluate_checkpoint)(args, directory, test_data)
+        extra = {}
+        if isinstance(scores, tuple):
+            scores, extra = scores
         scores_by_seed[seed] = scores
         write_run_record(
             args,
@@ -639,6 +698,7 @@ def train_seeds(
             wall,
             steps_per_second,
             selection=sealed,
+            extra=extra,
         )
         plot_curves(directory)
         shutil.rmtree(os.path.join(directory, "backup"), ignore_errors=True)

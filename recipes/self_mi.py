@@ -14,7 +14,8 @@ Table 3): MOSI MAE 0.718, Corr 0.791.
 `--label-generator ulgm --cpc-weight 0` is Self-MM (relative-distance
 unimodal labels, no CPC); `--without-cpc text` etc. are the paper's
 Table 6 ablations. On SIMS-shaped files the human unimodal labels
-(`label_text/audio/vision`) are used to score the unimodal heads.
+(`label_text/audio/vision`) score the unimodal heads, from the same
+sealed test read as the fusion scores (run.json `unimodal_test`).
 
 Usage:
     python recipes/self_mi.py                       # embedded synthetic MOSI
@@ -28,10 +29,10 @@ import os
 import sys
 
 import common
-import keras
-import numpy as np
 
 import msakeras
+
+MODALITIES = ("text", "audio", "vision")
 
 # models.md §6.6 (Self-MI Table 2, our reading of its garbled cells) with
 # Self-MM's MMSA weight decays (§9.1) and training loop (update_epochs 4,
@@ -223,31 +224,26 @@ def build_model(args):
     return model
 
 
-def unimodal_scores(args, seed):
-    """Scores of the unimodal heads against human unimodal labels (SIMS)."""
-    keys = [f"label_{modality}" for modality in ("text", "audio", "vision")]
-    with msakeras.data.open_dataset(args.data) as file:
-        if not all(key in file["test"] for key in keys):
-            return None
-    directory = os.path.join(args.output_dir, f"seed_{seed}")
-    model = keras.models.load_model(os.path.join(directory, "model.keras"))
-    test = msakeras.data.FeatureSequence(
-        args.data,
-        "test",
-        batch_size=args.hyperparameters["batch_size"],
-        input_keys=[tensor.name for tensor in model.inputs],
-        shuffle=False,
-    )
-    predictions = model.predict(test, verbose=0)
-    labels = msakeras.data.load_split(args.data, "test", keys=keys)
-    scores = {}
-    for modality in ("text", "audio", "vision"):
-        scores[modality] = msakeras.metrics.sentiment_scores(
-            np.reshape(predictions[f"{modality}_sentiment"], (-1,)),
-            labels[f"label_{modality}"],
-            args.dataset,
+def print_unimodal_scores(args):
+    """Prints each seed's unimodal head scores from its `run.json`.
+
+    They are computed in the one sealed test read (`common.
+    checkpoint_evaluator(unimodal_heads=...)`), stored as `unimodal_test`;
+    this only reports them (SIMS-shaped files; `None` elsewhere).
+    """
+    for seed in args.seeds:
+        record = common.run_record(
+            os.path.join(args.output_dir, f"seed_{seed}")
         )
-    return scores
+        scores = (record or {}).get("unimodal_test")
+        if not scores:
+            continue
+        print(f"\nseed {seed}: unimodal heads vs human unimodal labels")
+        for modality, values in scores.items():
+            print(
+                f"  {modality}: MAE {values['MAE']:.4f}, "
+                f"Corr {values['Corr']:.4f}"
+            )
 
 
 def main(argv=None):
@@ -258,17 +254,13 @@ def main(argv=None):
         f"{args.hyperparameters['cpc_weight']}, CPC without "
         f"{list(args.without_cpc) or 'none'}"
     )
-    scores_by_seed, baselines = common.train_seeds(args, build_model)
+    scores_by_seed, baselines = common.train_seeds(
+        args,
+        build_model,
+        evaluate=common.checkpoint_evaluator(unimodal_heads=MODALITIES),
+    )
     common.write_results(args, scores_by_seed, baselines)
-    for seed in args.seeds:
-        scores = unimodal_scores(args, seed)
-        if scores:
-            print(f"\nseed {seed}: unimodal heads vs human unimodal labels")
-            for modality, values in scores.items():
-                print(
-                    f"  {modality}: MAE {values['MAE']:.4f}, "
-                    f"Corr {values['Corr']:.4f}"
-                )
+    print_unimodal_scores(args)
     return scores_by_seed
 
 

@@ -32,7 +32,10 @@ class ResumableBackup(keras.callbacks.BackupAndRestore):
        global random states (torch's global generator drives unseeded
        dropout under torch; `msakeras.backend.global_rng_state`) and the
        variables of the model's auxiliary optimizers (a model may define
-       `auxiliary_optimizers()`, e.g. MMIM's stage-1 optimizer);
+       `auxiliary_optimizers()`, e.g. MMIM's stage-1 optimizer) and the
+       `resume_state()` arrays of `datasets` that have one (e.g. the
+       candidate lists of `msakeras.data.ContrastivePairSampler`, which
+       follow the model's features at the last refresh);
     3. `state.json`, the commit point: the epoch, the two file names, the
        state of `stateful_callbacks` (`best`, `wait`, `stopped_epoch`,
        `best_epoch`), the `epoch` of `datasets`, and whether training has
@@ -52,8 +55,10 @@ class ResumableBackup(keras.callbacks.BackupAndRestore):
         stateful_callbacks: list of callbacks whose monitoring state is
             saved and restored. Defaults to `()`.
         datasets: list of training `PyDataset`s with an `epoch` (and
-            `set_epoch`), such as `msakeras.data.FeatureSequence`.
-            Defaults to `()`.
+            `set_epoch`), such as `msakeras.data.FeatureSequence`. A
+            dataset with `resume_state()` (a dict of NumPy arrays) and
+            `restore_resume_state(state)` has that state saved and
+            restored too (after its epoch). Defaults to `()`.
         history_csv: str or None. A `CSVLogger(append=True)` file to cut
             back to the restored epochs. Defaults to `None`.
         delete_checkpoint: bool. Delete the backup when `fit` ends. Keep
@@ -154,6 +159,14 @@ class ResumableBackup(keras.callbacks.BackupAndRestore):
         extra.update(
             {f"rng/{name}": value for name, value in rng_states.items()}
         )
+        for i, dataset in enumerate(self.datasets):
+            if hasattr(dataset, "resume_state"):
+                extra.update(
+                    {
+                        f"dataset{i}/{name}": np.asarray(value)
+                        for name, value in dataset.resume_state().items()
+                    }
+                )
         with atomic_files.atomic_output_path(
             os.path.join(self.backup_dir, extra_name)
         ) as temporary:
@@ -197,8 +210,11 @@ class ResumableBackup(keras.callbacks.BackupAndRestore):
             global_rng_state.set_global_rng_state(
                 {name[len("rng/") :]: extra[name] for name in rng_names}
             )
+            dataset_states = _dataset_states(extra, len(self.datasets))
             saved_names = [
-                name for name in extra.files if name not in rng_names
+                name
+                for name in extra.files
+                if name not in rng_names and not name.startswith("dataset")
             ]
             if sorted(saved_names) != sorted(variables):
                 raise ValueError(
@@ -212,11 +228,22 @@ class ResumableBackup(keras.callbacks.BackupAndRestore):
         for callback, saved in zip(self.stateful_callbacks, state["callbacks"]):
             for name, value in saved.items():
                 setattr(callback, name, value)
-        for dataset, epoch in zip(self.datasets, state["datasets"]):
+        for i, (dataset, epoch) in enumerate(
+            zip(self.datasets, state["datasets"])
+        ):
             if hasattr(dataset, "set_epoch"):
                 dataset.set_epoch(epoch)
             else:
                 dataset.epoch = epoch
+            if hasattr(dataset, "restore_resume_state"):
+                if i not in dataset_states:
+                    raise ValueError(
+                        f"Backup '{path}' holds no resume state for dataset "
+                        f"{i} ({type(dataset).__name__}): it was written "
+                        "by a different setup. Remove the backup folder to "
+                        "start afresh."
+                    )
+                dataset.restore_resume_state(dataset_states[i])
         epoch = int(state["epoch"])
         if state.get("finished"):
             epoch = max(epoch, int(self.params.get("epochs") or epoch))
@@ -225,6 +252,20 @@ class ResumableBackup(keras.callbacks.BackupAndRestore):
         self.restored_epoch = int(state["epoch"])
         if self.history_csv is not None:
             _truncate_history(self.history_csv, int(state["epoch"]))
+
+
+def _dataset_states(extra, count):
+    """`{i: {name: array}}` from the `dataset<i>/<name>` entries of a
+    backup's `.npz` (read before the file closes)."""
+    states = {}
+    for key in extra.files:
+        if not key.startswith("dataset"):
+            continue
+        prefix, name = key.split("/", 1)
+        index = int(prefix[len("dataset") :])
+        if index < count:
+            states.setdefault(index, {})[name] = extra[key]
+    return states
 
 
 def _plain(value):

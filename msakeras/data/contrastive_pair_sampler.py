@@ -334,9 +334,69 @@ class ContrastivePairSampler(keras.utils.PyDataset):
         return batch, labels
 
     def on_epoch_end(self):
-        self.epoch += 1
-        if hasattr(self.dataset, "on_epoch_end"):
-            self.dataset.on_epoch_end()
+        self.set_epoch(self.epoch + 1)
+
+    def set_epoch(self, epoch):
+        """Sets the epoch of the draws and of the wrapped dataset.
+
+        An epoch's partners come from `default_rng([seed, epoch, batch])`,
+        so they depend on the epoch number and the candidate lists only,
+        never on earlier draws; the wrapped dataset (its shuffled batch
+        order) follows through its own `set_epoch`.
+        """
+        self.epoch = int(epoch)
+        if hasattr(self.dataset, "set_epoch"):
+            self.dataset.set_epoch(self.epoch)
+        elif hasattr(self.dataset, "epoch"):
+            self.dataset.epoch = self.epoch
+
+    def resume_state(self):
+        """The state a resumed `fit` needs: epoch and candidate lists.
+
+        The lists come from the last `update_similarity` (the model's
+        features at the last refresh), which a resumed run cannot
+        recompute. Returns a dict of NumPy arrays: `"epoch"` and, per role,
+        `"<role>/ids"` (`(N, L)` int64, `-1`-padded) and `"<role>/lengths"`
+        (`(N,)`). `msakeras.callbacks.ResumableBackup` saves it with every
+        epoch's backup.
+        """
+        state = {"epoch": np.asarray(self.epoch, dtype="int64")}
+        for role in ROLES:
+            lists = self.candidates[role]
+            lengths = np.asarray([len(ids) for ids in lists], dtype="int64")
+            width = int(lengths.max()) if len(lengths) else 0
+            ids = np.full((len(lists), width), -1, dtype="int64")
+            for row, values in enumerate(lists):
+                ids[row, : len(values)] = values
+            state[f"{role}/ids"] = ids
+            state[f"{role}/lengths"] = lengths
+        return state
+
+    def restore_resume_state(self, state):
+        """Restores what `resume_state` returned (epoch, candidate lists)."""
+        expected = {"epoch"} | {
+            f"{role}/{part}" for role in ROLES for part in ("ids", "lengths")
+        }
+        if set(state) != expected:
+            raise ValueError(
+                "ContrastivePairSampler resume state must have the keys "
+                f"{sorted(expected)}; received {sorted(state)}."
+            )
+        candidates = {}
+        for role in ROLES:
+            ids = np.asarray(state[f"{role}/ids"], dtype="int64")
+            lengths = np.asarray(state[f"{role}/lengths"], dtype="int64")
+            if len(lengths) != self.num_samples or len(ids) != len(lengths):
+                raise ValueError(
+                    f"ContrastivePairSampler resume state '{role}/ids' has "
+                    f"{len(ids)} rows and '{role}/lengths' {len(lengths)}; "
+                    f"the sampler has {self.num_samples} samples."
+                )
+            candidates[role] = [
+                ids[row, :length].copy() for row, length in enumerate(lengths)
+            ]
+        self.candidates = candidates
+        self.set_epoch(int(np.asarray(state["epoch"])))
 
 
 class SamplerRefreshCallback(keras.callbacks.Callback):

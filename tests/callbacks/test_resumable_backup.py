@@ -2,6 +2,7 @@ import json
 import os
 
 import keras
+import numpy as np
 
 import msakeras
 from msakeras.testing import TestCase
@@ -44,8 +45,11 @@ def tiny_file(directory):
 
 
 class ResumableBackupTest(TestCase):
-    def train(self, path, directory, epochs=3, interrupt=None):
-        """Fits a tiny MMIM with dropout; returns model, history rows."""
+    def train(self, path, directory, epochs=3, interrupt=None, wrap=None):
+        """Fits a tiny MMIM with dropout; returns model, history rows.
+
+        `wrap`: optional callable that wraps the training sequence.
+        """
         keras.utils.set_random_seed(5)
         model = test_mmim_model.tiny_model(fusion_dropout=0.3)
         model.compile()
@@ -53,6 +57,8 @@ class ResumableBackupTest(TestCase):
         train = msakeras.data.FeatureSequence(
             path, "train", batch_size=8, input_keys=keys, seed=3
         )
+        if wrap is not None:
+            train = wrap(train)
         valid = msakeras.data.FeatureSequence(
             path, "valid", batch_size=8, input_keys=keys, shuffle=False
         )
@@ -115,3 +121,56 @@ class ResumableBackupTest(TestCase):
             resumed_history = file.read()
         self.assertLen(resumed_history.splitlines(), 4)  # header + 3 epochs
         self.assertEqual(straight_history, resumed_history)
+
+    def test_dataset_resume_state_is_saved_and_restored(self):
+        path = tiny_file(self.temp_dir)
+        straight_dir = os.path.join(self.temp_dir, "straight")
+        resumed_dir = os.path.join(self.temp_dir, "resumed")
+        straight, _ = self.train(path, straight_dir, wrap=LabelShift)
+        with self.assertRaises(Interrupt):
+            self.train(path, resumed_dir, interrupt=(1, 1), wrap=LabelShift)
+        resumed, callbacks = self.train(path, resumed_dir, wrap=LabelShift)
+        self.assertEqual(callbacks[-1].restored_epoch, 1)
+        self.assertEqual(callbacks[-1].datasets[0].restored, 1)
+        for expected, actual in zip(straight.variables, resumed.variables):
+            self.assertAllClose(expected, actual, atol=1e-6, msg=expected.path)
+
+
+class LabelShift(keras.utils.PyDataset):
+    """Adds a shift to the labels that only the past epochs determine.
+
+    The shift is redrawn at every epoch end from the previous shift (a
+    chain, like a sampler refreshed from the model), so a resumed run
+    reproduces it only from `resume_state`.
+    """
+
+    def __init__(self, sequence):
+        super().__init__()
+        self.sequence = sequence
+        self.shift = 0.0
+        self.restored = 0
+
+    @property
+    def epoch(self):
+        return self.sequence.epoch
+
+    def set_epoch(self, epoch):
+        self.sequence.set_epoch(epoch)
+
+    def __len__(self):
+        return len(self.sequence)
+
+    def __getitem__(self, index):
+        inputs, labels = self.sequence[index]
+        return inputs, labels + self.shift
+
+    def on_epoch_end(self):
+        self.sequence.on_epoch_end()
+        self.shift = 0.5 * self.shift + 0.7
+
+    def resume_state(self):
+        return {"shift": np.asarray(self.shift)}
+
+    def restore_resume_state(self, state):
+        self.shift = float(state["shift"])
+        self.restored += 1

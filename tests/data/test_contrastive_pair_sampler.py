@@ -176,3 +176,104 @@ class ContrastivePairSamplerTest(test_case.TestCase):
                 self.assertNotEqual(ids[1, column], ids[2, column])
             else:  # GAP: a one-element list is drawn with replacement
                 self.assertEqual(ids[1, column], ids[2, column])
+
+    def _sampler(self, seed=4):
+        arrays = {
+            "audio": np.arange(8, dtype="float32")[:, None, None]
+            * np.ones((1, 3, 2), "float32"),
+            "index": np.arange(8, dtype="int32"),
+        }
+        dataset = _EpochArrayDataset(arrays, self.labels, batch_size=4)
+        return sampler_module.ContrastivePairSampler(
+            dataset,
+            labels=self.labels,
+            partners_per_role=2,
+            candidates_per_list=3,
+            seed=seed,
+        )
+
+    def test_partners_depend_on_the_epoch_not_on_earlier_draws(self):
+        walked = self._sampler()
+        for _ in range(3):
+            for index in range(len(walked)):
+                walked[index]
+            walked.on_epoch_end()
+        jumped = self._sampler()
+        jumped.set_epoch(3)
+        self.assertEqual(jumped.dataset.epoch, 3)  # the wrapped one follows
+        self.assertEqual(walked.dataset.epoch, 3)
+        for index in range(len(walked)):
+            np.testing.assert_array_equal(
+                walked[index][0]["audio"], jumped[index][0]["audio"]
+            )
+        # ... and the epoch matters: epoch 0 draws other partners.
+        jumped.set_epoch(0)
+        self.assertFalse(
+            all(
+                np.array_equal(walked[i][0]["audio"], jumped[i][0]["audio"])
+                for i in range(len(walked))
+            )
+        )
+
+    def test_resume_state_restores_the_refreshed_candidate_lists(self):
+        trained = self._sampler()
+        trained.update_similarity(features=self.features)
+        trained.set_epoch(5)
+        state = trained.resume_state()
+        self.assertEqual(state["ss/ids"].dtype, np.int64)
+        self.assertEqual(state["ss/lengths"].shape, (8,))
+
+        fresh = self._sampler()  # random initial lists, epoch 0
+        differs = any(
+            list(a) != list(b)
+            for role in sampler_module.ROLES
+            for a, b in zip(trained.candidates[role], fresh.candidates[role])
+        )
+        self.assertTrue(differs)
+        # Round trip through the `.npz` that ResumableBackup writes.
+        path = f"{self.temp_dir}/state.npz"
+        np.savez(path, **state)
+        with np.load(path) as loaded:
+            fresh.restore_resume_state({key: loaded[key] for key in loaded})
+        self.assertEqual(fresh.epoch, 5)
+        self.assertEqual(fresh.dataset.epoch, 5)
+        expected = sampler_module.retrieve_candidates(
+            self.similarity, self.labels, candidates_per_list=3
+        )
+        for role in sampler_module.ROLES:
+            for a, b in zip(expected[role], fresh.candidates[role]):
+                self.assertEqual(list(a), list(b))
+        for index in range(len(trained)):
+            np.testing.assert_array_equal(
+                trained[index][0]["audio"], fresh[index][0]["audio"]
+            )
+
+    def test_restore_refuses_a_state_of_another_size(self):
+        state = self._sampler().resume_state()
+        state["dd/lengths"] = state["dd/lengths"][:5]
+        with self.assertRaisesRegex(ValueError, "dd/ids"):
+            self._sampler().restore_resume_state(state)
+        with self.assertRaisesRegex(ValueError, "keys"):
+            self._sampler().restore_resume_state({"epoch": np.asarray(1)})
+
+
+class _EpochArrayDataset(_ArrayDataset):
+    """`_ArrayDataset` with a seeded, epoch-dependent batch order."""
+
+    def __init__(self, arrays, labels, batch_size):
+        super().__init__(arrays, labels, batch_size)
+        self.epoch = 0
+
+    def set_epoch(self, epoch):
+        self.epoch = epoch
+
+    def on_epoch_end(self):
+        self.set_epoch(self.epoch + 1)
+
+    def __getitem__(self, index):
+        order = np.random.default_rng([7, self.epoch]).permutation(
+            len(self.labels)
+        )
+        rows = np.sort(order[index * self.batch_size :][: self.batch_size])
+        inputs = {key: value[rows] for key, value in self.arrays.items()}
+        return inputs, self.labels[rows].reshape(-1, 1)

@@ -1,10 +1,15 @@
 """`recipes/common.train_seeds` with a tiny model: receipt and sealed test."""
 
+import contextlib
 import json
 import os
 
+import h5py
+import keras
+import numpy as np
 import pandas as pd
 
+import msakeras
 from msakeras.experiment import RECEIPT_FIELDS
 from msakeras.experiment import HeldOutTestSplit
 from msakeras.experiment import TestSplitAccessError
@@ -13,8 +18,60 @@ from msakeras.testing import TestCase
 from recipes import common
 from tests.experiment.tiny_runs import tiny_data
 from tests.experiment.tiny_runs import tiny_model
+from tests.models.self_mi import test_self_mi_model
 
-SETTINGS = {"mosi": {"batch_size": 8, "epochs": 3, "patience": 5}}
+SETTINGS = {
+    "mosi": {"batch_size": 8, "epochs": 3, "patience": 5},
+    "sims": {"batch_size": 8, "epochs": 2, "patience": 5},
+}
+
+
+def tiny_self_mi(args):
+    """A small Self-MI (unimodal heads `<modality>_sentiment`) for `args`."""
+    train = msakeras.data.load_split(args.data, "train", keys=["label"])
+    model = test_self_mi_model.tiny_model(
+        num_train_samples=len(train["label"]),
+        label_range=msakeras.data.label_range(args.dataset)[1],
+    )
+    model.compile()
+    return model
+
+
+@contextlib.contextmanager
+def recorded_test_access():
+    """Records every opening of a `test` group of an HDF5 file.
+
+    Yields `(reads, openings)`: the `HeldOutTestSplit.read` calls, and one
+    `True`/`False` per access to a test group, `True` when it happened
+    inside the sealed read. Any other path to the test split (a
+    `FeatureSequence`, `load_split`, `open_dataset`) goes through
+    `h5py.Group.__getitem__` and shows up as `False`.
+    """
+    reads, openings, inside = [], [], [False]
+    original_read = HeldOutTestSplit.read
+    original_getitem = h5py.Group.__getitem__
+
+    def counting_read(split, sealed):
+        reads.append(sealed.best_epoch)
+        inside[0] = True
+        try:
+            return original_read(split, sealed)
+        finally:
+            inside[0] = False
+
+    def recording_getitem(group, name):
+        if isinstance(name, str) and name.strip("/").split("/")[0] == "test":
+            if group.name == "/":
+                openings.append(inside[0])
+        return original_getitem(group, name)
+
+    HeldOutTestSplit.read = counting_read
+    h5py.Group.__getitem__ = recording_getitem
+    try:
+        yield reads, openings
+    finally:
+        HeldOutTestSplit.read = original_read
+        h5py.Group.__getitem__ = original_getitem
 
 
 class RecipeFlowTest(TestCase):
@@ -26,21 +83,13 @@ class RecipeFlowTest(TestCase):
              "--verbose", "0"]
         )  # fmt: skip
         args = common.finish_args(args, "tiny", SETTINGS, {})
-        reads = []
-        original_read = HeldOutTestSplit.read
-
-        def counting_read(split, sealed):
-            reads.append(sealed.best_epoch)
-            return original_read(split, sealed)
-
-        HeldOutTestSplit.read = counting_read
-        try:
+        with recorded_test_access() as (reads, openings):
             scores, baselines = common.train_seeds(
                 args, lambda args: tiny_model()
             )
-        finally:
-            HeldOutTestSplit.read = original_read
         self.assertEqual(len(reads), 1)  # one seed, one test read
+        self.assertNotEmpty(openings)
+        self.assertTrue(all(openings), "test split opened outside the seal")
         self.assertIn("all", baselines)
         with open(os.path.join(output, "seed_7", "run.json")) as handle:
             record = json.load(handle)
@@ -75,3 +124,94 @@ class RecipeFlowTest(TestCase):
             test.read(common.SELECTION)  # a rule, not a sealed selection
         with self.assertRaises(TestSplitAccessError):
             len(test)
+
+    def test_unimodal_head_scores_come_from_the_one_sealed_read(self):
+        # Self-MI's SIMS protocol: unimodal heads scored against the human
+        # unimodal labels, from the same (only) test read.
+        path = tiny_data(self.temp_dir, num=32, dataset="sims")
+        output = os.path.join(self.temp_dir, "runs")
+        args = common.base_parser("tiny", "").parse_args(
+            ["--data", path, "--seeds", "7", "--output-dir", output,
+             "--verbose", "0"]
+        )  # fmt: skip
+        args = common.finish_args(args, "tiny", SETTINGS, {})
+        evaluate = common.checkpoint_evaluator(
+            unimodal_heads=("text", "audio", "vision")
+        )
+        with recorded_test_access() as (reads, openings):
+            scores, _ = common.train_seeds(
+                args,
+                tiny_self_mi,
+                evaluate=evaluate,
+            )
+        self.assertEqual(len(reads), 1)
+        self.assertNotEmpty(openings)
+        self.assertTrue(all(openings), "test split opened outside the seal")
+
+        with open(os.path.join(output, "seed_7", "run.json")) as handle:
+            record = json.load(handle)
+        self.assertEqual(record["test"], scores[7])
+        unimodal = record["unimodal_test"]
+        self.assertEqual(sorted(unimodal), ["audio", "text", "vision"])
+        # NumPy check of MAE and Corr on the selected checkpoint.
+        model = keras.models.load_model(
+            os.path.join(output, "seed_7", "model.keras")
+        )
+        arrays = msakeras.data.load_split(path, "test")
+        inputs = {
+            tensor.name: arrays[tensor.name].astype(tensor.dtype)
+            for tensor in model.inputs
+        }
+        predictions = model.predict(inputs, verbose=0)
+        for modality in ("text", "audio", "vision"):
+            predicted = np.asarray(
+                predictions[f"{modality}_sentiment"], "float64"
+            ).reshape(-1)
+            labels = arrays[f"label_{modality}"].astype("float64")
+            self.assertAlmostEqual(
+                unimodal[modality]["MAE"],
+                np.mean(np.abs(predicted - labels)),
+                5,
+            )
+            self.assertAlmostEqual(
+                unimodal[modality]["Corr"],
+                np.corrcoef(predicted, labels)[0, 1],
+                4,
+            )
+        self.assertNotEqual(unimodal["text"], unimodal["audio"])
+
+    def test_without_unimodal_labels_the_entry_is_none(self):
+        path = tiny_data(self.temp_dir, num=16)
+        output = os.path.join(self.temp_dir, "runs")
+        args = common.base_parser("tiny", "").parse_args(
+            ["--data", path, "--seeds", "7", "--output-dir", output,
+             "--verbose", "0", "--epochs", "1"]
+        )  # fmt: skip
+        args = common.finish_args(args, "tiny", SETTINGS, {})
+        with recorded_test_access() as (reads, openings):
+            common.train_seeds(
+                args,
+                tiny_self_mi,
+                evaluate=common.checkpoint_evaluator(
+                    unimodal_heads=("text", "audio", "vision")
+                ),
+            )
+        self.assertEqual(len(reads), 1)
+        self.assertTrue(all(openings))
+        self.assertIsNone(
+            common.run_record(os.path.join(output, "seed_7"))["unimodal_test"]
+        )
+
+    def test_the_recorder_sees_reads_that_bypass_the_seal(self):
+        # The old Self-MI path: a FeatureSequence and load_split on "test".
+        path = tiny_data(self.temp_dir, dataset="sims")
+        with recorded_test_access() as (reads, openings):
+            msakeras.data.FeatureSequence(path, "test", batch_size=4)[0]
+        self.assertEqual(reads, [])
+        self.assertIn(False, openings)
+        with recorded_test_access() as (reads, openings):
+            msakeras.data.load_split(path, "test", keys=["label_text"])
+        self.assertIn(False, openings)
+        with recorded_test_access() as (reads, openings):
+            msakeras.data.load_split(path, "valid")
+        self.assertEqual(openings, [])

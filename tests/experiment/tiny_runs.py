@@ -7,10 +7,10 @@ import keras
 import msakeras
 
 
-def tiny_data(directory, name="tiny.h5", seed=0, num=24):
+def tiny_data(directory, name="tiny.h5", seed=0, num=24, dataset="mosi"):
     return msakeras.data.make_synthetic_dataset(
         os.path.join(directory, name),
-        dataset="mosi",
+        dataset=dataset,
         num_train=num,
         num_valid=num // 2,
         num_test=num // 2,

@@ -11,10 +11,11 @@ import numpy as np
 
 from tests.models.dashfusion import test_dashfusion_model as dashfusion
 from tests.models.hycon import test_hycon_model as hycon
+from tests.models.mcer import test_mcer_model as mcer
 from tests.models.mmim import test_mmim_model as mmim
 from tests.models.self_mi import test_self_mi_model as self_mi
 
-MODEL_NAMES = ("mmim", "hycon", "self_mi", "dashfusion")
+MODEL_NAMES = ("mmim", "hycon", "self_mi", "dashfusion", "mcer")
 
 
 def build(name):
@@ -30,6 +31,9 @@ def build(name):
     if name == "dashfusion":
         x, y = dashfusion.tiny_data(4)
         return dashfusion.tiny_model(), x, y
+    if name == "mcer":
+        x, y = mcer.tiny_data()
+        return mcer.tiny_model(), x, y
     raise ValueError(f"unknown model {name!r}; expected one of {MODEL_NAMES}")
 
 

@@ -107,6 +107,26 @@ def reverse_within_length(inputs, mask=None):
     return ops.matmul(ops.cast(permutation, inputs.dtype), inputs)
 
 
+def key_padding_attention_mask(query, context_mask):
+    """`(batch, query_steps, context_steps)` bool mask from a key padding mask.
+
+    `output[b, i, j] = context_mask[b, j]`: every query step may attend to
+    the valid context steps only. The expansion over query steps is a
+    broadcast (`logical_and` with ones shaped like the query), not
+    `ops.repeat`: under torch, `repeat` becomes `repeat_interleave`, whose
+    output size is data-dependent and stops `torch.export` (ONNX export).
+
+    Args:
+        query: `(batch, query_steps, ...)`; only its shape is read.
+        context_mask: int or bool `(batch, context_steps)`, 1 = valid.
+
+    Returns:
+        bool `(batch, query_steps, context_steps)`.
+    """
+    keys = ops.cast(context_mask, "bool")[:, None, :]
+    return ops.logical_and(keys, ops.ones_like(query[:, :, :1], dtype="bool"))
+
+
 def zero_padded_steps(inputs, mask=None):
     """`inputs` with the padded steps set to 0 (unchanged if `mask` is None).
 

@@ -1,9 +1,9 @@
 """One pre-LN MulT transformer layer (self- or cross-modal attention)."""
 
 import keras
-from keras import ops
 
 from msakeras.layers.common import explicit_mask_layer
+from msakeras.layers.common import sequence_ops
 
 
 @keras.saving.register_keras_serializable(package="msakeras")
@@ -193,9 +193,8 @@ class MulTTransformerLayer(explicit_mask_layer.ExplicitMaskLayer):
         attention_mask = None
         if self.use_key_padding_mask and context_mask is not None:
             # (batch, context_steps) -> (batch, steps, context_steps)
-            keys = ops.cast(context_mask, "bool")[:, None, :]
-            attention_mask = ops.logical_and(
-                keys, ops.ones_like(inputs[:, :, :1], dtype="bool")
+            attention_mask = sequence_ops.key_padding_attention_mask(
+                inputs, context_mask
             )
         query = self.attention_norm(inputs)
         # MulT normalises keys and values with the queries' LayerNorm.

@@ -185,8 +185,9 @@ class GatedCrossModalTransformerLayer(keras.layers.Layer):
     ):
         attention_mask = None
         if context_mask is not None:  # (batch, ctx) -> (batch, query, ctx)
-            keys = ops.cast(context_mask, "bool")[:, None, :]
-            attention_mask = ops.repeat(keys, ops.shape(query)[1], axis=1)
+            attention_mask = sequence_ops.key_padding_attention_mask(
+                query, context_mask
+            )
         filter_gate = self.filter_gate(
             ops.concatenate([query_control, context_control], axis=-1)
         )[:, None, :]

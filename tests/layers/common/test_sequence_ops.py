@@ -1,3 +1,4 @@
+import keras
 import numpy as np
 
 from msakeras.layers.common import sequence_ops
@@ -44,4 +45,18 @@ class SequenceOpsTest(test_case.TestCase):
         self.assertAllClose(
             sequence_ops.zero_padded_steps(self.inputs, self.mask),
             self.inputs * self.mask[:, :, None],
+        )
+
+    def test_key_padding_attention_mask(self):
+        query = np.zeros((2, 5, 3), "float32")  # 5 query steps
+        attention_mask = sequence_ops.key_padding_attention_mask(
+            query, self.mask
+        )
+        self.assertEqual(tuple(attention_mask.shape), (2, 5, 4))
+        self.assertEqual(
+            keras.backend.standardize_dtype(attention_mask.dtype), "bool"
+        )
+        expected = np.broadcast_to(self.mask[:, None, :] == 1, (2, 5, 4))
+        np.testing.assert_array_equal(
+            keras.ops.convert_to_numpy(attention_mask), expected
         )
