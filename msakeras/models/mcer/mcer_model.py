@@ -9,20 +9,21 @@ from msakeras.layers.common import last_valid_step
 from msakeras.layers.common import masked_frame_pooling
 from msakeras.layers.common import masked_mean_pooling
 from msakeras.layers.encoders import bigru_sequence_encoder
-from msakeras.layers.encoders import masked_lstm_encoder
 from msakeras.layers.estimators import mmilb
 from msakeras.layers.fusion import gated_cross_modal_transformer
-from msakeras.layers.fusion import mlp_fusion
 from msakeras.layers.state import batch_history_memory
 from msakeras.layers.state import unimodal_label_generator
 from msakeras.models import msa_model
+from msakeras.models.common import argument_checks
+from msakeras.models.common import modality_encoding
+from msakeras.models.common import self_mm_features
 from msakeras.models.mcer import mcer_layers
 from msakeras.models.mmim import mmim_training
 from msakeras.optimizers import coupled_l2_adam
 from msakeras.optimizers import global_clip_multi_optimizer
 from msakeras.optimizers import self_mm_optimizer
 
-MODALITIES = ("text", "audio", "vision")
+MODALITIES = self_mm_features.MODALITIES
 # The gated transformer pairs (first, second) and which cross-modal task
 # reads which pair: "m_t ← [H_TA; H_TV]", "m_a ← [H_TA; H_AV]",
 # "m_v ← [H_TV; H_AV]" (models.md §7.6 step 4).
@@ -39,7 +40,7 @@ MMILB_PATTERN = "(.*/)?mmilb_.*"
 
 
 @keras.saving.register_keras_serializable(package="msakeras")
-class MCERModel(msa_model.MSAModel):
+class MCERModel(self_mm_features.SelfMMFeatures, msa_model.MSAModel):
     """MCER: multimodal, unimodal and cross-modal tasks with bottlenecks.
 
     No public code exists; the model is assembled from its references
@@ -236,38 +237,26 @@ class MCERModel(msa_model.MSAModel):
                 "`frame_pool_size` must be a positive int; received "
                 f"{frame_pool_size!r}."
             )
-        if any(task not in MODALITIES for task in cross_modal_tasks):
-            raise ValueError(
-                f"`cross_modal_tasks` must be among {MODALITIES}; received "
-                f"{cross_modal_tasks}."
-            )
-        if head_representation not in HEAD_REPRESENTATIONS:
-            raise ValueError(
-                f"`head_representation` must be one of "
-                f"{HEAD_REPRESENTATIONS}; received {head_representation!r}."
-            )
-        for argument, value in (
-            ("fusion_kl_weight", fusion_kl_weight),
-            ("unimodal_kl_weight", unimodal_kl_weight),
-            ("discriminator_weight", discriminator_weight),
-            ("mi_weight", mi_weight),
-        ):
-            if value < 0:
-                raise ValueError(
-                    f"`{argument}` must be >= 0; received {value}."
-                )
+        argument_checks.check_subset(
+            "cross_modal_tasks", cross_modal_tasks, MODALITIES
+        )
+        argument_checks.check_choice(
+            "head_representation", head_representation, HEAD_REPRESENTATIONS
+        )
+        argument_checks.check_non_negative(
+            fusion_kl_weight=fusion_kl_weight,
+            unimodal_kl_weight=unimodal_kl_weight,
+            discriminator_weight=discriminator_weight,
+            mi_weight=mi_weight,
+        )
         audio_output_dim = audio_output_dim or audio_hidden_dim
         vision_output_dim = vision_output_dim or vision_hidden_dim
-        post_dims = {
-            "text": text_post_dim,
-            "audio": audio_post_dim,
-            "vision": vision_post_dim,
-        }
-        dropouts = {
-            "text": text_dropout,
-            "audio": audio_dropout,
-            "vision": vision_dropout,
-        }
+        post_dims = self.per_modality(
+            text_post_dim, audio_post_dim, vision_post_dim
+        )
+        dropouts = self.per_modality(
+            text_dropout, audio_dropout, vision_dropout
+        )
         pairs = [
             pair
             for pair in PAIRS
@@ -276,21 +265,15 @@ class MCERModel(msa_model.MSAModel):
         seeds = _SeedSequence(seed)
 
         # === Layers ===
-        self.text_encoder = text_encoder
-        self.audio_encoder = masked_lstm_encoder.MaskedLSTMEncoder(
-            audio_hidden_dim, audio_output_dim, name="audio_encoder"
-        )
-        self.vision_encoder = masked_lstm_encoder.MaskedLSTMEncoder(
-            vision_hidden_dim, vision_output_dim, name="vision_encoder"
-        )
-        # M-MIB: F'_m, u_m, VIB, head.
-        self.fusion = mlp_fusion.MLPFusion(
+        # Shared features and M-MIB's F'_m; then u_m, VIB, head.
+        self._build_self_mm_encoders(
+            text_encoder,
+            audio_hidden_dim,
+            audio_output_dim,
+            vision_hidden_dim,
+            vision_output_dim,
             fusion_dim,
-            num_layers=1,
-            activation="relu",
-            dropout=fusion_dropout,
-            kernel_initializer="glorot_uniform",
-            name="fusion",
+            fusion_dropout,
         )
         self.projections = {
             key: keras.layers.Dense(width, name=f"{key}_projection")
@@ -313,17 +296,7 @@ class MCERModel(msa_model.MSAModel):
             for key in ("fusion",) + MODALITIES
         }
         # S-MIB: Self-MM post layers (Dropout, Linear, ReLU).
-        self.post_layers = {
-            modality: mlp_fusion.MLPFusion(
-                post_dims[modality],
-                num_layers=1,
-                activation="relu",
-                dropout=dropouts[modality],
-                kernel_initializer="glorot_uniform",
-                name=f"{modality}_post",
-            )
-            for modality in MODALITIES
-        }
+        self._build_self_mm_post_layers(post_dims, dropouts)
         self.slgm_state = unimodal_label_generator.UnimodalLabelGenerator(
             num_train_samples,
             modalities=MODALITIES,
@@ -411,23 +384,7 @@ class MCERModel(msa_model.MSAModel):
             "audio": inputs["audio_mask"],
             "vision": inputs["vision_mask"],
         }
-        text = self.text_encoder(
-            inputs["text_token_ids"], inputs["text_padding_mask"]
-        )
-        encoded = {
-            "text": text["cls"],
-            "audio": self.audio_encoder(inputs["audio"], mask=masks["audio"]),
-            "vision": self.vision_encoder(
-                inputs["vision"], mask=masks["vision"]
-            ),
-        }
-        features = {
-            "fusion": self.fusion(
-                [encoded["text"], encoded["audio"], encoded["vision"]]
-            )
-        }
-        for modality in MODALITIES:
-            features[modality] = self.post_layers[modality]([encoded[modality]])
+        text, encoded, features = self._self_mm_features(inputs)
         # The state layers pass the features through; being in the graph
         # keeps their tables tracked, saved and in stateless backends' state.
         features = self.slgm_state(features, inputs["index"])
@@ -593,41 +550,15 @@ class MCERModel(msa_model.MSAModel):
         )
         loss = loss - self.mi_weight * entropy
         # Labels as they were before this batch's update (MMSA order).
-        unimodal_labels = self.slgm_state.update(
-            x["index"],
-            y_m,
-            {
-                "fusion": y_pred["fused_embedding"],
-                **{m: y_pred[f"{m}_embedding"] for m in MODALITIES},
-            },
-        )
-        unimodal = sum(
-            ops.mean(
-                losses.label_weighted_mae(
-                    unimodal_labels[m], y_pred[f"{m}_sentiment"], y_m
-                )
-            )
-            for m in MODALITIES
+        unimodal = self._ulgm_loss(
+            self.slgm_state, x["index"], y_m, y_pred, MODALITIES
         )
         self.unimodal_tracker.update_state(unimodal)
         loss = loss + unimodal
         if self.cross_modal_tasks:
             keys = [f"cross_{task}" for task in self.cross_modal_tasks]
-            cross_labels = self.clgm_state.update(
-                x["index"],
-                y_m,
-                {
-                    "fusion": y_pred["fused_embedding"],
-                    **{key: y_pred[f"{key}_embedding"] for key in keys},
-                },
-            )
-            cross = sum(
-                ops.mean(
-                    losses.label_weighted_mae(
-                        cross_labels[key], y_pred[f"{key}_sentiment"], y_m
-                    )
-                )
-                for key in keys
+            cross = self._ulgm_loss(
+                self.clgm_state, x["index"], y_m, y_pred, keys
             )
             self.cross_modal_tracker.update_state(cross)
             loss = loss + cross
@@ -738,16 +669,14 @@ class MCERModel(msa_model.MSAModel):
         """A `keras.Model` over the shared encoders and the MMILB critics
         whose output is MMIM's stage-1 objective `lld_tv + lld_ta`."""
         inputs = mcer_inputs(self.audio_dim, self.vision_dim)
-        text = self.text_encoder(
-            inputs["text_token_ids"], inputs["text_padding_mask"]
-        )["cls"]
-        audio = self.audio_encoder(inputs["audio"], mask=inputs["audio_mask"])
-        vision = self.vision_encoder(
-            inputs["vision"], mask=inputs["vision_mask"]
-        )
+        _, encoded = modality_encoding.encode_modalities(self, inputs)
         bounds = [
-            self.mmilb_text_vision(text, vision)["log_likelihood"],
-            self.mmilb_text_audio(text, audio)["log_likelihood"],
+            self.mmilb_text_vision(encoded["text"], encoded["vision"])[
+                "log_likelihood"
+            ],
+            self.mmilb_text_audio(encoded["text"], encoded["audio"])[
+                "log_likelihood"
+            ],
         ]
         # `index` is an input of the training data; it joins the output
         # with weight zero so that the stage-1 view accepts the same batches.
@@ -866,9 +795,5 @@ class _SeedSequence:
         return int(self.seed) * 100 + self.count
 
 
-def mcer_inputs(audio_dim, vision_dim):
-    """The named `keras.Input`s of MCER (any sequence lengths)."""
-    return {
-        **msa_model.sequence_inputs(audio_dim, vision_dim),
-        "index": keras.Input((), dtype="int32", name="index"),
-    }
+# The named `keras.Input`s of MCER (any sequence lengths).
+mcer_inputs = self_mm_features.self_mm_inputs

@@ -4,15 +4,15 @@ import keras
 from keras import ops
 
 from msakeras import losses
-from msakeras.layers.encoders import masked_lstm_encoder
 from msakeras.layers.estimators import cpc_predictor
-from msakeras.layers.fusion import mlp_fusion
 from msakeras.layers.state import unimodal_label_generator
 from msakeras.models import msa_model
+from msakeras.models.common import argument_checks
+from msakeras.models.common import self_mm_features
 from msakeras.models.self_mi import self_mi_layers
 from msakeras.optimizers import self_mm_optimizer
 
-MODALITIES = ("text", "audio", "vision")
+MODALITIES = self_mm_features.MODALITIES
 LABEL_GENERATORS = ("ulgm", "ulg_mi")
 # Variable-path regexes of Self-MM's parameter groups (architecture §7.3).
 AUDIO_ENCODER_PATTERN = self_mm_optimizer.AUDIO_ENCODER_PATTERN
@@ -20,7 +20,7 @@ VISION_ENCODER_PATTERN = self_mm_optimizer.VISION_ENCODER_PATTERN
 
 
 @keras.saving.register_keras_serializable(package="msakeras")
-class SelfMIModel(msa_model.MSAModel):
+class SelfMIModel(self_mm_features.SelfMMFeatures, msa_model.MSAModel):
     """Self-MI: self-supervised multi-task MSA with auxiliary CPC (and Self-MM).
 
     Architecture (models.md §6.2–6.3; Self-MM `SELF_MM` model):
@@ -171,71 +171,37 @@ class SelfMIModel(msa_model.MSAModel):
         generator_hidden_dim=None,
         **kwargs,
     ):
-        if label_generator not in LABEL_GENERATORS:
-            raise ValueError(
-                f"`label_generator` must be one of {LABEL_GENERATORS}; "
-                f"received {label_generator!r}."
-            )
-        if head_layers not in (1, 2):
-            raise ValueError(
-                f"`head_layers` must be 1 or 2; received {head_layers}."
-            )
+        argument_checks.check_choice(
+            "label_generator", label_generator, LABEL_GENERATORS
+        )
+        argument_checks.check_choice("head_layers", head_layers, (1, 2))
         cpc_modalities = tuple(cpc_modalities)
-        unknown = [m for m in cpc_modalities if m not in MODALITIES]
-        if unknown:
-            raise ValueError(
-                f"`cpc_modalities` must be among {MODALITIES}; received "
-                f"{cpc_modalities}."
-            )
-        for argument, value in (
-            ("cpc_weight", cpc_weight),
-            ("generation_weight", generation_weight),
-        ):
-            if value < 0:
-                raise ValueError(
-                    f"`{argument}` must be >= 0; received {value}."
-                )
+        argument_checks.check_subset(
+            "cpc_modalities", cpc_modalities, MODALITIES
+        )
+        argument_checks.check_non_negative(
+            cpc_weight=cpc_weight, generation_weight=generation_weight
+        )
         audio_output_dim = audio_output_dim or audio_hidden_dim
         vision_output_dim = vision_output_dim or vision_hidden_dim
-        post_dims = {
-            "text": text_post_dim,
-            "audio": audio_post_dim,
-            "vision": vision_post_dim,
-        }
-        dropouts = {
-            "text": text_dropout,
-            "audio": audio_dropout,
-            "vision": vision_dropout,
-        }
+        post_dims = self.per_modality(
+            text_post_dim, audio_post_dim, vision_post_dim
+        )
+        dropouts = self.per_modality(
+            text_dropout, audio_dropout, vision_dropout
+        )
 
         # === Layers ===
-        self.text_encoder = text_encoder
-        self.audio_encoder = masked_lstm_encoder.MaskedLSTMEncoder(
-            audio_hidden_dim, audio_output_dim, name="audio_encoder"
-        )
-        self.vision_encoder = masked_lstm_encoder.MaskedLSTMEncoder(
-            vision_hidden_dim, vision_output_dim, name="vision_encoder"
-        )
-        # Post layers: Dropout, then Linear + ReLU (Self-MM *_layer_1).
-        self.fusion = mlp_fusion.MLPFusion(
+        self._build_self_mm_encoders(
+            text_encoder,
+            audio_hidden_dim,
+            audio_output_dim,
+            vision_hidden_dim,
+            vision_output_dim,
             fusion_dim,
-            num_layers=1,
-            activation="relu",
-            dropout=fusion_dropout,
-            kernel_initializer="glorot_uniform",
-            name="fusion",
+            fusion_dropout,
         )
-        self.post_layers = {
-            modality: mlp_fusion.MLPFusion(
-                post_dims[modality],
-                num_layers=1,
-                activation="relu",
-                dropout=dropouts[modality],
-                kernel_initializer="glorot_uniform",
-                name=f"{modality}_post",
-            )
-            for modality in MODALITIES
-        }
+        self._build_self_mm_post_layers(post_dims, dropouts)
         self.heads = {
             key: self._make_head(key, width, head_layers)
             for key, width in (("fusion", fusion_dim), *post_dims.items())
@@ -268,24 +234,7 @@ class SelfMIModel(msa_model.MSAModel):
 
         # === Functional model ===
         inputs = self_mi_inputs(audio_dim, vision_dim)
-        encoded = {
-            "text": self.text_encoder(
-                inputs["text_token_ids"], inputs["text_padding_mask"]
-            )["cls"],
-            "audio": self.audio_encoder(
-                inputs["audio"], mask=inputs["audio_mask"]
-            ),
-            "vision": self.vision_encoder(
-                inputs["vision"], mask=inputs["vision_mask"]
-            ),
-        }
-        features = {
-            "fusion": self.fusion(
-                [encoded["text"], encoded["audio"], encoded["vision"]]
-            )
-        }
-        for modality in MODALITIES:
-            features[modality] = self.post_layers[modality]([encoded[modality]])
+        _, _, features = self._self_mm_features(inputs)
         # The state layer passes the features through; being in the graph
         # keeps its tables tracked, saved and in stateless backends' state.
         features = self.label_state(features, inputs["index"])
@@ -399,24 +348,13 @@ class SelfMIModel(msa_model.MSAModel):
             self.generation_tracker.update_state(generation)
             loss = loss + self.generation_weight * generation
         if training:
-            features = {
-                "fusion": y_pred["fused_embedding"],
-                **{
-                    modality: y_pred[f"{modality}_embedding"]
-                    for modality in MODALITIES
-                },
-            }
-            # Labels as they were before this batch's update (MMSA order).
-            labels = self.label_state.update(
-                x["index"], y_m, features, generated_labels=generated
-            )
-            unimodal = sum(
-                ops.mean(
-                    losses.label_weighted_mae(
-                        labels[modality], y_pred[f"{modality}_sentiment"], y_m
-                    )
-                )
-                for modality in MODALITIES
+            unimodal = self._ulgm_loss(
+                self.label_state,
+                x["index"],
+                y_m,
+                y_pred,
+                MODALITIES,
+                generated_labels=generated,
             )
             self.unimodal_tracker.update_state(unimodal)
             loss = loss + unimodal
@@ -516,9 +454,5 @@ class SelfMIModel(msa_model.MSAModel):
         }
 
 
-def self_mi_inputs(audio_dim, vision_dim):
-    """The named `keras.Input`s of Self-MI (any sequence lengths)."""
-    return {
-        **msa_model.sequence_inputs(audio_dim, vision_dim),
-        "index": keras.Input((), dtype="int32", name="index"),
-    }
+# The named `keras.Input`s of Self-MI (any sequence lengths).
+self_mi_inputs = self_mm_features.self_mm_inputs
