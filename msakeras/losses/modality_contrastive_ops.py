@@ -141,6 +141,32 @@ def _ratio(positive_sum, negative_sum, num_negatives):
     return ops.where(has_negatives, positive_sum / denominator, 1.0)
 
 
+def _ratio_terms(
+    scores,
+    positive,
+    negative,
+    num_positives,
+    num_negatives,
+    refinement_sum,
+    anchor_reduction,
+):
+    """Per-sample `-r + R` of IAMCL (eqs. 7-9) and IEMCL (eqs. 10-12).
+
+    `r = Σ_P s / (Σ_P s + Σ_Q s)` over the pair masks `positive` /
+    `negative` `(batch, batch)` applied to `scores` `(m, batch, batch)`;
+    `R = refinement_sum / |P|` (`refinement_sum` `(m, batch)`, the summed
+    squared distances of the positives; `None`: no refinement term).
+    Anchors without positives contribute nothing (`_reduce_anchors`).
+    """
+    positive_sum = ops.sum(scores * positive[None], axis=-1)  # (m, batch)
+    negative_sum = ops.sum(scores * negative[None], axis=-1)
+    terms = -_ratio(positive_sum, negative_sum, num_negatives[None])
+    if refinement_sum is not None:
+        terms = terms + refinement_sum / ops.maximum(num_positives, 1.0)[None]
+    valid = ops.cast(num_positives > 0.0, "float32")
+    return _reduce_anchors(terms, valid, anchor_reduction)
+
+
 def _reduce_anchors(terms, valid, anchor_reduction):
     """Per-sample values from per-anchor `terms` `(modalities, batch)`.
 
@@ -183,14 +209,18 @@ def intra_modal_terms(
     scores = _similarity(cosine, similarity)  # (m, batch, batch)
     num_positives = ops.sum(positive, axis=-1)  # (batch,)
     num_negatives = ops.sum(negative, axis=-1)
-    positive_sum = ops.sum(scores * positive[None], axis=-1)  # (m, batch)
-    negative_sum = ops.sum(scores * negative[None], axis=-1)
-    terms = -_ratio(positive_sum, negative_sum, num_negatives[None])
+    squared = None
     if refinement:
         squared = ops.sum(ops.square(scores - 1.0) * positive[None], axis=-1)
-        terms = terms + squared / ops.maximum(num_positives, 1.0)[None]
-    valid = ops.cast(num_positives > 0.0, "float32")
-    return _reduce_anchors(terms, valid, anchor_reduction)
+    return _ratio_terms(
+        scores,
+        positive,
+        negative,
+        num_positives,
+        num_negatives,
+        squared,
+        anchor_reduction,
+    )
 
 
 def inter_modal_terms(
@@ -215,15 +245,19 @@ def inter_modal_terms(
     cross_scores = ops.sum(scores * other, axis=1)  # (m, batch, batch)
     num_positives = (num_modalities - 1) * ops.sum(positive, axis=-1)
     num_negatives = (num_modalities - 1) * ops.sum(negative, axis=-1)
-    positive_sum = ops.sum(cross_scores * positive[None], axis=-1)
-    negative_sum = ops.sum(cross_scores * negative[None], axis=-1)
-    terms = -_ratio(positive_sum, negative_sum, num_negatives[None])
+    squared = None
     if refinement:
         squared = ops.sum(ops.square(scores - margin) * other, axis=1)
         squared = ops.sum(squared * positive[None], axis=-1)
-        terms = terms + squared / ops.maximum(num_positives, 1.0)[None]
-    valid = ops.cast(num_positives > 0.0, "float32")
-    return _reduce_anchors(terms, valid, anchor_reduction)
+    return _ratio_terms(
+        cross_scores,
+        positive,
+        negative,
+        num_positives,
+        num_negatives,
+        squared,
+        anchor_reduction,
+    )
 
 
 class ModalityContrastiveLoss(keras.losses.Loss):

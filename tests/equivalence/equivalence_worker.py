@@ -9,10 +9,28 @@ order), and writes to `DIR/<model>.npz`:
 
 - `prediction/<output>`: `model(x, training=False)`;
 - `loss/<term>`: the total loss and each tracked loss term of one
-  `compute_loss(training=True)` on a fixed batch;
+  `compute_loss(training=True)` on a fixed batch, after `WARM_UP_PASSES`
+  passes on that batch (their state updates kept, their trackers reset),
+  so that terms read from state are not the trivial zeros of a first
+  batch (the entropy memories fill at the first pass). Label generators
+  read the labels from before a batch's update and first change them at a
+  sample's second visit: the compared pass writes generated labels (in
+  `state/`), but its unimodal terms still read `y_m` (zero). A third
+  pass would read them, but the relative-distance formula divides by
+  `δ_m` and amplifies float32 rounding past 1e-5 (seen: 2e-5 on a label,
+  1e-4 on a small bias gradient), so the warm-up stops at one pass;
 - `gradient/<path>`: the gradient of the total loss for every trainable
   weight, taken with the backend's own autodiff;
-- `state/<path>`: every non-trainable weight after the forward pass.
+- `state/<path>`: every non-trainable weight after the forward pass;
+- `training_prediction/<output>`: the outputs of that training pass;
+- `noise/<layer>/<k>`: the reparameterisation noise each
+  `VariationalBottleneck` drew (MCER), and `noise_check/...`: one
+  bottleneck of the model called alone in training, with its input and
+  weights, so the test can recompute `z = μ + σ ε` with NumPy.
+
+Randomness: dropout is off; the bottlenecks' noise `ε` comes from NumPy
+(`NumpyNoise`, a `RandomState` seeded by the layer's name, installed
+through `VariationalBottleneck.noise_source`), the same on every backend.
 
 `--save` also trains the model one step with `fit`, saves it to
 `DIR/<model>.keras` and writes its `predict` and optimizer variables under
@@ -34,6 +52,7 @@ import numpy as np
 import msakeras
 
 BATCH_SIZE = 6
+WARM_UP_PASSES = 1
 
 
 def tiny_text_encoder():
@@ -124,6 +143,33 @@ MODELS = {
         ),
         lambda: tiny_batch(with_index=True),
     ),
+    "mcer": (
+        lambda: msakeras.models.MCERModel(
+            tiny_text_encoder(),
+            audio_dim=5,
+            vision_dim=4,
+            num_train_samples=BATCH_SIZE,
+            audio_hidden_dim=4,
+            vision_hidden_dim=4,
+            fusion_dim=4,
+            text_post_dim=4,
+            audio_post_dim=3,
+            vision_post_dim=4,
+            fusion_dropout=0.0,
+            text_dropout=0.0,
+            audio_dropout=0.0,
+            vision_dropout=0.0,
+            bottleneck_hidden_dim=4,
+            cross_modal_dim=4,
+            cross_modal_layers=1,
+            cross_modal_heads=2,
+            cross_modal_dropout=0.0,
+            sequence_recurrent_dim=4,
+            cross_head_dim=4,
+            memory_capacity=8,
+        ),
+        lambda: tiny_batch(with_index=True),
+    ),
     "dashfusion": (
         lambda: msakeras.models.DashFusionModel(
             tiny_text_encoder(),
@@ -145,6 +191,66 @@ MODELS = {
         tiny_batch,
     ),
 }
+
+
+def noise_seed(name):
+    return zlib.crc32(f"noise/{name}".encode())
+
+
+class NumpyNoise:
+    """Test-only `VariationalBottleneck.noise_source`: NumPy draws.
+
+    `ε` comes from a `RandomState` seeded by `noise_seed(name)`, one draw
+    per training call, the same sequence on every backend; `draws` keeps
+    what was handed out (written as `noise/<name>/<k>`).
+    """
+
+    def __init__(self, name):
+        self.rng = np.random.RandomState(noise_seed(name))
+        self.draws = []
+
+    def __call__(self, shape, dtype):
+        value = self.rng.normal(size=tuple(int(s) for s in shape))
+        value = value.astype(dtype)
+        self.draws.append(value)
+        return value
+
+
+def bottlenecks(model):
+    return [
+        layer
+        for layer in model._flatten_layers(include_self=False)
+        if isinstance(layer, msakeras.layers.VariationalBottleneck)
+    ]
+
+
+def install_numpy_noise(model):
+    """NumPy noise for every bottleneck; returns `{layer name: source}`."""
+    sources = {}
+    for layer in bottlenecks(model):
+        sources[layer.name] = layer.noise_source = NumpyNoise(layer.name)
+    return sources
+
+
+def noise_check(layer):
+    """The layer alone in training on a fixed input, with NumPy noise."""
+    width = layer.hidden_dense.kernel.shape[0]
+    inputs = np.random.RandomState(5).normal(size=(BATCH_SIZE, width))
+    inputs = inputs.astype("float32")
+    source = layer.noise_source
+    layer.noise_source = NumpyNoise(f"check/{layer.name}")
+    record = {
+        "noise_check/layer": np.array(layer.name),
+        "noise_check/inputs": inputs,
+        "noise_check/sample": numpy(layer(inputs, training=True)),
+        "noise_check/mean": numpy(layer(inputs, training=False)),
+        "noise_check/sigma_shift": np.array(layer.sigma_shift),
+    }
+    for dense in (layer.hidden_dense, layer.mean_dense, layer.scale_dense):
+        record[f"noise_check/{dense.name}/kernel"] = numpy(dense.kernel)
+        record[f"noise_check/{dense.name}/bias"] = numpy(dense.bias)
+    layer.noise_source = source
+    return record
 
 
 def set_weights_from_numpy(model):
@@ -187,7 +293,7 @@ def tracked_terms(model):
 
 
 def loss_and_gradients(model, x, y):
-    """Total loss, tracked terms and gradients by the backend's autodiff."""
+    """Total loss, training outputs and gradients (the backend's autodiff)."""
     backend = keras.config.backend()
     if backend == "jax":
         import jax
@@ -210,7 +316,7 @@ def loss_and_gradients(model, x, y):
         (loss, aux), gradients = jax.value_and_grad(total, has_aux=True)(
             [v.value for v in model.trainable_variables]
         )
-        _, _, non_trainable, metrics = aux
+        _, y_pred, non_trainable, metrics = aux
         for variable, value in zip(
             model.non_trainable_variables, non_trainable
         ):
@@ -225,19 +331,31 @@ def loss_and_gradients(model, x, y):
             loss = model.compute_loss(x, y, y_pred, training=True)
         gradients = tape.gradient(loss, model.trainable_variables)
     else:
+        for variable in model.trainable_variables:
+            variable.value.grad = None  # no accumulation across passes
         y_pred = model(x, training=True)
         loss = model.compute_loss(x, y, y_pred, training=True)
         loss.backward()
         gradients = [v.value.grad for v in model.trainable_variables]
-    return loss, gradients
+    return loss, y_pred, gradients
 
 
 def compute(model, x, y):
     record = {}
+    sources = install_numpy_noise(model)
     for key, value in model(x, training=False).items():
         record[f"prediction/{key}"] = numpy(value)
-    loss, gradients = loss_and_gradients(model, x, y)
+    for _ in range(WARM_UP_PASSES):  # fills the state
+        loss_and_gradients(model, x, y)
+    for metric in model.metrics:
+        metric.reset_state()
+    loss, y_pred, gradients = loss_and_gradients(model, x, y)
     record["loss/total"] = numpy(loss)
+    for key, value in y_pred.items():
+        record[f"training_prediction/{key}"] = numpy(value)
+    for name, source in sources.items():
+        for index, draw in enumerate(source.draws):
+            record[f"noise/{name}/{index}"] = draw
     for name, value in tracked_terms(model).items():
         record[f"loss/{name}"] = value
     for variable, gradient in zip(model.trainable_variables, gradients):
@@ -245,6 +363,9 @@ def compute(model, x, y):
             record[f"gradient/{variable.path}"] = numpy(gradient)
     for variable in model.non_trainable_variables:
         record[f"state/{variable.path}"] = numpy(variable)
+    layers = {layer.name: layer for layer in bottlenecks(model)}
+    if layers:
+        record.update(noise_check(layers[min(layers)]))
     return record
 
 
@@ -285,6 +406,7 @@ def main(argv=None):
             model = build()
             model(x)
             set_weights_from_numpy(model)
+            install_numpy_noise(model)
             model.compile()
             model.fit(x, y, batch_size=BATCH_SIZE, epochs=1, verbose=0)
             model.save(os.path.join(args.out, f"{name}.keras"))

@@ -5,10 +5,15 @@ One pytest process (under torch; the test launches the others) runs
 `equivalence_worker.MODELS` is built with dropout off and its trainable
 weights set from one NumPy source keyed by variable path; each worker
 writes predictions, the total loss and each tracked loss term, the
-gradients of the total loss (the backend's own autodiff) and the
-non-trainable state. The torch worker also trains one step with `fit` and
-saves a `.keras` file; the TensorFlow and JAX workers load it and must give
-the same `predict` outputs and the same optimizer state.
+gradients of the total loss (the backend's own autodiff), the
+non-trainable state and the outputs of the training pass. MCER's
+bottleneck noise comes from NumPy on every backend (the worker's
+`NumpyNoise` through `VariationalBottleneck.noise_source`);
+`test_bottleneck_noise_is_the_numpy_noise` checks that it is, and that it
+moves the compared numbers by far more than the tolerance. The torch worker
+also trains one step with `fit` and saves a `.keras` file; the TensorFlow
+and JAX workers load it and must give the same `predict` outputs and the
+same optimizer state.
 
 Agreement is relative to each tensor's scale: `max|a - b| <= 1e-5 * max|b|`
 (an elementwise `rtol` is meaningless for entries that cancel to ~0). For
@@ -147,6 +152,88 @@ class CrossBackendEquivalenceTest(TestCase):
             ]
             # the total and at least two of the model's own terms
             self.assertGreater(len(terms), 2, f"{model}: {terms}")
+        # MCER: the entropy term reads the memory the warm-up pass filled,
+        # and the compared pass generated unimodal / cross-modal labels
+        # (compared in `state/`) that differ from y_m.
+        mcer = self.records("mcer")["torch"]
+        for term in ("entropy", "lld", "discriminator_loss"):
+            self.assertGreater(abs(float(mcer[f"loss/{term}"])), 1e-3, term)
+        for state in ("slgm_state/labels_text", "clgm_state/labels_cross_text"):
+            generated = mcer[f"state/{state}"]
+            labels = mcer[f"state/{state.split('/')[0]}/labels_fusion"]
+            self.assertGreater(np.abs(generated - labels).max(), 1e-2, state)
+
+    def test_training_predictions_agree(self):
+        self.compare("training_prediction/")
+
+    def test_bottleneck_noise_is_the_numpy_noise(self):
+        worker = equivalence_worker
+        records = self.records("mcer")
+        for backend in BACKENDS:
+            record = records[backend]
+            # The model's training passes drew one NumPy sample per
+            # bottleneck and pass, shaped (batch, latent width).
+            draws = sorted(key for key in record if key.startswith("noise/"))
+            layers = {key.split("/")[1] for key in draws}
+            expected_layers = {
+                f"{key}_bottleneck"
+                for key in ("fusion", "text", "audio", "vision")
+            }
+            self.assertEqual(layers, expected_layers, backend)
+            passes = worker.WARM_UP_PASSES + 1
+            for layer in layers:
+                rng = np.random.RandomState(worker.noise_seed(layer))
+                for index in range(passes):
+                    drawn = record[f"noise/{layer}/{index}"]
+                    self.assertEqual(drawn.shape[0], worker.BATCH_SIZE)
+                    np.testing.assert_array_equal(
+                        drawn,
+                        rng.normal(size=drawn.shape).astype("float32"),
+                        f"{backend} {layer} draw {index}",
+                    )
+                self.assertNotIn(f"noise/{layer}/{passes}", record)
+            # One bottleneck of the model, alone in training: the sample is
+            # z = μ + σ ε with this test's NumPy ε (μ, σ recomputed here).
+            name = str(record["noise_check/layer"])
+            inputs = record["noise_check/inputs"].astype("float64")
+
+            def dense(layer, values, record=record):
+                kernel = record[f"noise_check/{layer}/kernel"]
+                bias = record[f"noise_check/{layer}/bias"]
+                return values @ kernel + bias
+
+            hidden = np.maximum(dense("hidden_dense", inputs), 0.0)
+            mean = dense("mean_dense", hidden)
+            shift = record["noise_check/sigma_shift"]
+            scale = np.log1p(np.exp(dense("scale_dense", hidden) - shift))
+            noise = np.random.RandomState(
+                worker.noise_seed(f"check/{name}")
+            ).normal(size=mean.shape)
+            self.assertScaledClose(
+                record["noise_check/mean"], mean, f"{backend} {name} mean"
+            )
+            self.assertScaledClose(
+                record["noise_check/sample"],
+                mean + scale * noise,
+                f"{backend} {name} sample",
+            )
+            # ... and the noise term is far above the comparison tolerance.
+            self.assertGreater(
+                np.abs(scale * noise).max(),
+                1000 * RELATIVE * np.abs(mean).max(),
+                backend,
+            )
+            # With dropout off, the noise is the only difference between the
+            # training and inference outputs of the sentiment head.
+            moved = np.abs(
+                record["training_prediction/sentiment"]
+                - record["prediction/sentiment"]
+            ).max()
+            self.assertGreater(
+                moved,
+                100 * RELATIVE * np.abs(record["prediction/sentiment"]).max(),
+                backend,
+            )
 
     def test_gradients_agree(self):
         self.compare("gradient/")

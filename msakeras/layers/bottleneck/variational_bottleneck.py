@@ -20,6 +20,10 @@ class VariationalBottleneck(keras.layers.Layer):
       `keras.random.SeedGenerator`; inference: `z = μ` (DECISION, §3.7:
       deterministic `predict`/export; MIB samples at test time too, which
       `sample_at_inference=True` restores);
+    - `noise_source` (attribute, not serialized): `None` (default) draws
+      `ε` as above; a callable `(shape, dtype) -> array` supplies `ε`
+      instead (the cross-backend equivalence test draws it from NumPy so
+      that TensorFlow, torch and JAX sample the same `z`);
     - training only: `self.add_loss(kl_weight · KL)` with MIB's
       `KL = ½ · mean_{batch, dims}(μ² + σ² − 2 log σ − 1)`
       (`msakeras.losses.gaussian_kl`). `kl_weight` is where a model puts
@@ -88,6 +92,7 @@ class VariationalBottleneck(keras.layers.Layer):
         self.sample_at_inference = bool(sample_at_inference)
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
+        self.noise_source = None
         self.hidden_dense = keras.layers.Dense(
             hidden_dim,
             activation="relu",
@@ -120,11 +125,18 @@ class VariationalBottleneck(keras.layers.Layer):
                 self.kl_weight * ops.mean(losses.gaussian_kl(mean, scale))
             )
         if training or self.sample_at_inference:
-            noise = keras.random.normal(
-                ops.shape(mean), dtype=mean.dtype, seed=self.seed_generator
-            )
-            return mean + scale * noise
+            return mean + scale * self.sample_noise(mean)
         return mean
+
+    def sample_noise(self, mean):
+        """`ε ~ N(0, I)` shaped like `mean`, from `noise_source` if set."""
+        shape = tuple(ops.shape(mean))
+        dtype = keras.backend.standardize_dtype(mean.dtype)
+        if self.noise_source is not None:
+            return ops.convert_to_tensor(
+                self.noise_source(shape, dtype), dtype=dtype
+            )
+        return keras.random.normal(shape, dtype=dtype, seed=self.seed_generator)
 
     def compute_output_shape(self, inputs_shape):
         return tuple(inputs_shape[:-1]) + (self.latent_dim,)

@@ -11,12 +11,14 @@ from msakeras.layers.common.sequence_ops import zero_padded_steps
 from msakeras.layers.common.sinusoidal_position_embedding import (
     SinusoidalPositionEmbedding,
 )
+from msakeras.layers.common.stop_gradient import StopGradient
 
 __all__ = [
     "LastValidStep",
     "MaskedFramePooling",
     "MaskedMeanPooling",
     "SinusoidalPositionEmbedding",
+    "StopGradient",
     "gather_last_valid_step",
     "lengths_from_mask",
     "masked_mean",

@@ -6,6 +6,7 @@ from keras import ops
 from msakeras.layers.common import masked_mean_pooling
 from msakeras.layers.fusion import hierarchical_bottleneck_fusion
 from msakeras.models import msa_model
+from msakeras.models.common import argument_checks
 from msakeras.models.dashfusion import dashfusion_layers
 
 
@@ -156,15 +157,8 @@ class DashFusionModel(msa_model.MSAModel):
         mask_attention=True,
         **kwargs,
     ):
-        if fusion not in ("hbf", "concat"):
-            raise ValueError(
-                f"`fusion` must be 'hbf' or 'concat'; received {fusion!r}."
-            )
-        if partners_per_role < 0:
-            raise ValueError(
-                "`partners_per_role` must be >= 0; received "
-                f"{partners_per_role}."
-            )
+        argument_checks.check_choice("fusion", fusion, ("hbf", "concat"))
+        argument_checks.check_non_negative(partners_per_role=partners_per_role)
         # === Layers ===
         self.text_encoder = text_encoder
         self.text_projector = dashfusion_layers.DashFusionTextProjector(

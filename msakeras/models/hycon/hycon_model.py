@@ -13,6 +13,7 @@ from msakeras.layers.fusion import graph_fusion
 from msakeras.layers.fusion import tensor_fusion
 from msakeras.losses import modality_contrastive_ops
 from msakeras.models import msa_model
+from msakeras.models.common import argument_checks
 
 MODALITIES = ("text", "audio", "vision")
 FUSIONS = ("add", "concat", "tensor", "graph")
@@ -146,20 +147,12 @@ class HyConModel(msa_model.MSAModel):
         anchor_reduction="mean",
         **kwargs,
     ):
-        if fusion not in FUSIONS:
-            raise ValueError(
-                f"`fusion` must be one of {FUSIONS}. Received: "
-                f"fusion={fusion!r}"
-            )
-        for argument, value in (
-            ("intra_modal_weight", intra_modal_weight),
-            ("inter_modal_weight", inter_modal_weight),
-            ("semi_contrastive_weight", semi_contrastive_weight),
-        ):
-            if value < 0:
-                raise ValueError(
-                    f"`{argument}` must be >= 0. Received: {argument}={value}"
-                )
+        argument_checks.check_choice("fusion", fusion, FUSIONS)
+        argument_checks.check_non_negative(
+            intra_modal_weight=intra_modal_weight,
+            inter_modal_weight=inter_modal_weight,
+            semi_contrastive_weight=semi_contrastive_weight,
+        )
         modality_contrastive_ops.validate_options(
             similarity, zero_label_class, anchor_reduction
         )

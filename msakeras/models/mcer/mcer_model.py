@@ -9,18 +9,13 @@ from msakeras.layers.common import last_valid_step
 from msakeras.layers.common import masked_frame_pooling
 from msakeras.layers.common import masked_mean_pooling
 from msakeras.layers.encoders import bigru_sequence_encoder
-from msakeras.layers.estimators import mmilb
 from msakeras.layers.fusion import gated_cross_modal_transformer
-from msakeras.layers.state import batch_history_memory
 from msakeras.layers.state import unimodal_label_generator
 from msakeras.models import msa_model
 from msakeras.models.common import argument_checks
-from msakeras.models.common import modality_encoding
 from msakeras.models.common import self_mm_features
 from msakeras.models.mcer import mcer_layers
-from msakeras.models.mmim import mmim_training
-from msakeras.optimizers import coupled_l2_adam
-from msakeras.optimizers import global_clip_multi_optimizer
+from msakeras.models.mmim import mmim_mutual_information
 from msakeras.optimizers import self_mm_optimizer
 
 MODALITIES = self_mm_features.MODALITIES
@@ -36,11 +31,15 @@ TASK_PAIRS = {
 HEAD_REPRESENTATIONS = ("first", "masked_mean")
 # The MMILB critics' variable paths (frozen in the main optimizer when
 # `mmim_two_stage=True`).
-MMILB_PATTERN = "(.*/)?mmilb_.*"
+MMILB_PATTERN = mmim_mutual_information.MMILB_PATTERN
 
 
 @keras.saving.register_keras_serializable(package="msakeras")
-class MCERModel(self_mm_features.SelfMMFeatures, msa_model.MSAModel):
+class MCERModel(
+    self_mm_features.SelfMMFeatures,
+    mmim_mutual_information.MMIMMutualInformation,
+    msa_model.MSAModel,
+):
     """MCER: multimodal, unimodal and cross-modal tasks with bottlenecks.
 
     No public code exists; the model is assembled from its references
@@ -364,18 +363,7 @@ class MCERModel(self_mm_features.SelfMMFeatures, msa_model.MSAModel):
                 name="clgm_state",
             )
         # L_MI: MMIM's critics and entropy memories.
-        self.mmilb_text_vision = mmilb.MMILB(
-            full_gaussian_nll=full_gaussian_nll, name="mmilb_text_vision"
-        )
-        self.mmilb_text_audio = mmilb.MMILB(
-            full_gaussian_nll=full_gaussian_nll, name="mmilb_text_audio"
-        )
-        self.memory_vision = batch_history_memory.BatchHistoryMemory(
-            memory_capacity, num_classes=2, name="entropy_memory_vision"
-        )
-        self.memory_audio = batch_history_memory.BatchHistoryMemory(
-            memory_capacity, num_classes=2, name="entropy_memory_audio"
-        )
+        self._build_mi_critics(full_gaussian_nll, memory_capacity)
 
         # === Functional model ===
         inputs = mcer_inputs(audio_dim, vision_dim)
@@ -452,15 +440,7 @@ class MCERModel(self_mm_features.SelfMMFeatures, msa_model.MSAModel):
                     cross[f"cross_{task}"]
                 )
 
-        for modality, critic, memory in (
-            ("vision", self.mmilb_text_vision, self.memory_vision),
-            ("audio", self.mmilb_text_audio, self.memory_audio),
-        ):
-            bound = critic(encoded["text"], encoded[modality])
-            outputs[f"lld_text_{modality}"] = bound["log_likelihood"]
-            outputs[f"entropy_projection_{modality}"] = memory(
-                bound["entropy_projection"]
-            )
+        outputs.update(self._mi_outputs(encoded))
         super().__init__(inputs=inputs, outputs=outputs, **kwargs)
 
         # === Config ===
@@ -529,25 +509,12 @@ class MCERModel(self_mm_features.SelfMMFeatures, msa_model.MSAModel):
             discrimination = self.discrimination_loss(y_pred)
             self.discriminator_tracker.update_state(discrimination)
             loss = loss + self.discriminator_weight * discrimination
-        # float32 under mixed precision (the outputs may be 16-bit).
-        lld = ops.mean(ops.cast(y_pred["lld_text_vision"], "float32")) + (
-            ops.mean(ops.cast(y_pred["lld_text_audio"], "float32"))
-        )
-        self.lld_tracker.update_state(lld)
+        lld = self._mi_log_likelihood(y_pred)
         loss = loss - self.mi_weight * lld
         if y is None or not training:
             return loss
         y_m = ops.reshape(ops.cast(y, "float32"), (-1,))
-        entropy = mmim_training.ba_entropy_and_update_memory(
-            y_m,
-            {
-                modality: y_pred[f"entropy_projection_{modality}"]
-                for modality in ("vision", "audio")
-            },
-            {"vision": self.memory_vision, "audio": self.memory_audio},
-            self.entropy_tracker,
-            self.skipped_tracker,
-        )
+        entropy = self._mi_entropy(y_m, y_pred)
         loss = loss - self.mi_weight * entropy
         # Labels as they were before this batch's update (MMSA order).
         unimodal = self._ulgm_loss(
@@ -577,10 +544,17 @@ class MCERModel(self_mm_features.SelfMMFeatures, msa_model.MSAModel):
             )
         return total / len(self.pairs)
 
-    def reset_entropy_memory(self):
-        """Empties the per-epoch history memories (each epoch start)."""
-        self.memory_vision.reset()
-        self.memory_audio.reset()
+    # --- two-stage training (MMIM's stage 1, `mmim_two_stage`) -------------
+    def runs_stage_one(self):
+        return self.mmim_two_stage
+
+    def _model_inputs(self):
+        return mcer_inputs(self.audio_dim, self.vision_dim)
+
+    def _mi_stage_extra_terms(self, inputs):
+        # `index` is an input of the training data; it joins the output
+        # with weight zero so that the stage-1 view accepts the same batches.
+        return [mcer_layers.ZeroPerSample(name="index_unused")(inputs["index"])]
 
     # --- optimisation ------------------------------------------------------
     def make_optimizers(
@@ -625,16 +599,8 @@ class MCERModel(self_mm_features.SelfMMFeatures, msa_model.MSAModel):
             extra_optimizers=extra,
             name="mcer_optimizer",
         )
-        stage_one = global_clip_multi_optimizer.GlobalClipMultiOptimizer(
-            keras.optimizers.OptimizerMap(
-                default_optimizer=keras.optimizers.SGD(0.0),
-                optimizer_map={
-                    MMILB_PATTERN: coupled_l2_adam.CoupledL2Adam(
-                        mi_learning_rate, l2_decay=l2_decay
-                    ),
-                },
-            ),
-            name="mi_stage_optimizer",
+        stage_one = mmim_mutual_information.stage_one_optimizer(
+            mi_learning_rate, l2_decay
         )
         return main, stage_one
 
@@ -652,87 +618,11 @@ class MCERModel(self_mm_features.SelfMMFeatures, msa_model.MSAModel):
             stage_one_optimizer: optimizer of MMIM's stage 1 (used with
                 `mmim_two_stage=True`), or `"auto"`.
         """
-        if optimizer == "auto" or stage_one_optimizer == "auto":
-            main, stage_one = self.make_optimizers()
-            optimizer = main if optimizer == "auto" else optimizer
-            if stage_one_optimizer == "auto":
-                stage_one_optimizer = stage_one
-        # Untracked holder: the stage-1 optimizer is not this model's state.
-        state = mmim_training.StageOneState()
-        state.optimizer = stage_one_optimizer
-        object.__setattr__(self, "_mi_stage", state)
+        optimizer = self._set_stage_one_optimizer(
+            optimizer, stage_one_optimizer
+        )
         super().compile(
             optimizer=optimizer, loss=loss, metrics=metrics, **kwargs
-        )
-
-    def mi_stage_model(self):
-        """A `keras.Model` over the shared encoders and the MMILB critics
-        whose output is MMIM's stage-1 objective `lld_tv + lld_ta`."""
-        inputs = mcer_inputs(self.audio_dim, self.vision_dim)
-        _, encoded = modality_encoding.encode_modalities(self, inputs)
-        bounds = [
-            self.mmilb_text_vision(encoded["text"], encoded["vision"])[
-                "log_likelihood"
-            ],
-            self.mmilb_text_audio(encoded["text"], encoded["audio"])[
-                "log_likelihood"
-            ],
-        ]
-        # `index` is an input of the training data; it joins the output
-        # with weight zero so that the stage-1 view accepts the same batches.
-        bounds.append(
-            mcer_layers.ZeroPerSample(name="index_unused")(inputs["index"])
-        )
-        return keras.Model(
-            inputs,
-            keras.layers.Add(name="lld_sum")(bounds),
-            name=f"{self.name}_mi_stage",
-        )
-
-    def stage_one(self):
-        """The compiled stage-1 model (built on first use)."""
-        state = self.__dict__.get("_mi_stage")
-        if state is None:
-            state = mmim_training.StageOneState()
-            object.__setattr__(self, "_mi_stage", state)
-        if state.model is None:
-            if state.optimizer is None:
-                _, state.optimizer = self.make_optimizers()
-            state.model = self.mi_stage_model()
-            state.model.compile(
-                optimizer=state.optimizer, loss=mmim_training.MaximizeOutput()
-            )
-        return state.model
-
-    def fit(
-        self,
-        x=None,
-        y=None,
-        batch_size=None,
-        epochs=1,
-        callbacks=None,
-        **kwargs,
-    ):
-        """`keras.Model.fit` that resets the entropy memory every epoch
-        (and runs MMIM's stage 1 first when `mmim_two_stage`)."""
-        callbacks = list(callbacks or [])
-        callbacks.insert(
-            0,
-            mmim_training.MMIMTwoStageCallback(
-                self,
-                x,
-                y,
-                batch_size=batch_size,
-                run_stage_one=self.mmim_two_stage,
-            ),
-        )
-        return super().fit(
-            x,
-            y,
-            batch_size=batch_size,
-            epochs=epochs,
-            callbacks=callbacks,
-            **kwargs,
         )
 
     # --- serialization -----------------------------------------------------

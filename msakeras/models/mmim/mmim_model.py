@@ -7,24 +7,25 @@ from msakeras import losses
 from msakeras.backend import distribute
 from msakeras.layers.encoders import masked_lstm_encoder
 from msakeras.layers.estimators import cpc_predictor
-from msakeras.layers.estimators import mmilb
 from msakeras.layers.fusion import mlp_fusion
-from msakeras.layers.state import batch_history_memory
 from msakeras.models import msa_model
-from msakeras.models.mmim import mmim_training
+from msakeras.models.common import argument_checks
+from msakeras.models.common import modality_encoding
+from msakeras.models.mmim import mmim_mutual_information
 from msakeras.optimizers import coupled_l2_adam
 from msakeras.optimizers import global_clip_multi_optimizer
 from msakeras.optimizers import variable_patterns
 
-# Regex of the critics' variable paths (`OptimizerMap` full-matches it
-# against `variable.path`, which may or may not start with the model name).
-# The text encoder's group is keyed by its exact paths (`variables_pattern`):
-# keras-hub names BERT's weights outside the encoder's scope.
-MMILB_PATTERN = "(.*/)?mmilb_.*"
+# Regex of the critics' variable paths. The text encoder's group is keyed
+# by its exact paths (`variables_pattern`): keras-hub names BERT's weights
+# outside the encoder's scope.
+MMILB_PATTERN = mmim_mutual_information.MMILB_PATTERN
 
 
 @keras.saving.register_keras_serializable(package="msakeras")
-class MMIMModel(msa_model.MSAModel):
+class MMIMModel(
+    mmim_mutual_information.MMIMMutualInformation, msa_model.MSAModel
+):
     """MultiModal InfoMax: hierarchical MI maximisation for MSA.
 
     Architecture (models.md §5, paper §3):
@@ -150,24 +151,17 @@ class MMIMModel(msa_model.MSAModel):
         stage_one_gradients="all",
         **kwargs,
     ):
-        if stage_one_gradients not in ("all", "critics"):
-            raise ValueError(
-                "`stage_one_gradients` must be 'all' or 'critics'; received "
-                f"{stage_one_gradients!r}."
-            )
+        argument_checks.check_choice(
+            "stage_one_gradients", stage_one_gradients, ("all", "critics")
+        )
         if not 0.0 < stage_one_fraction <= 1.0:
             raise ValueError(
                 "`stage_one_fraction` must be in (0, 1]; received "
                 f"{stage_one_fraction}."
             )
-        for argument, value in (
-            ("cpc_weight", cpc_weight),
-            ("ba_weight", ba_weight),
-        ):
-            if value < 0:
-                raise ValueError(
-                    f"`{argument}` must be >= 0; received {value}."
-                )
+        argument_checks.check_non_negative(
+            cpc_weight=cpc_weight, ba_weight=ba_weight
+        )
         # === Layers ===
         initializer = "glorot_normal"  # Xavier-normal, official init
         self.text_encoder = text_encoder
@@ -196,21 +190,8 @@ class MMIMModel(msa_model.MSAModel):
         self.sentiment_head = keras.layers.Dense(
             1, kernel_initializer=initializer, name="sentiment_head"
         )
-        self.mmilb_text_vision = mmilb.MMILB(
-            full_gaussian_nll=full_gaussian_nll,
-            kernel_initializer=initializer,
-            name="mmilb_text_vision",
-        )
-        self.mmilb_text_audio = mmilb.MMILB(
-            full_gaussian_nll=full_gaussian_nll,
-            kernel_initializer=initializer,
-            name="mmilb_text_audio",
-        )
-        self.memory_vision = batch_history_memory.BatchHistoryMemory(
-            memory_capacity, num_classes=2, name="entropy_memory_vision"
-        )
-        self.memory_audio = batch_history_memory.BatchHistoryMemory(
-            memory_capacity, num_classes=2, name="entropy_memory_audio"
+        self._build_mi_critics(
+            full_gaussian_nll, memory_capacity, kernel_initializer=initializer
         )
         self.cpc_predictors = {
             modality: cpc_predictor.CPCPredictor(
@@ -228,7 +209,7 @@ class MMIMModel(msa_model.MSAModel):
 
         # === Functional model ===
         inputs = mmim_inputs(audio_dim, vision_dim)
-        embeddings = self._embed(inputs)
+        _, embeddings = modality_encoding.encode_modalities(self, inputs)
         fused = self.fusion(
             [embeddings["text"], embeddings["audio"], embeddings["vision"]]
         )
@@ -244,17 +225,7 @@ class MMIMModel(msa_model.MSAModel):
                 for modality, predictor in self.cpc_predictors.items()
             },
         }
-        for modality, critic, memory in (
-            ("vision", self.mmilb_text_vision, self.memory_vision),
-            ("audio", self.mmilb_text_audio, self.memory_audio),
-        ):
-            bound = critic(embeddings["text"], embeddings[modality])
-            outputs[f"lld_text_{modality}"] = bound["log_likelihood"]
-            # The memory passes the projection through; being in the graph
-            # keeps its variables tracked, saved and in JAX's state.
-            outputs[f"entropy_projection_{modality}"] = memory(
-                bound["entropy_projection"]
-            )
+        outputs.update(self._mi_outputs(embeddings))
         super().__init__(inputs=inputs, outputs=outputs, **kwargs)
 
         # === Config ===
@@ -279,20 +250,6 @@ class MMIMModel(msa_model.MSAModel):
         self.lld_tracker = keras.metrics.Mean(name="lld")
         self.entropy_tracker = keras.metrics.Mean(name="entropy")
         self.skipped_tracker = keras.metrics.Sum(name="entropy_skipped_classes")
-
-    def _embed(self, inputs):
-        text = self.text_encoder(
-            inputs["text_token_ids"], inputs["text_padding_mask"]
-        )["cls"]
-        return {
-            "text": text,
-            "audio": self.audio_encoder(
-                inputs["audio"], mask=inputs["audio_mask"]
-            ),
-            "vision": self.vision_encoder(
-                inputs["vision"], mask=inputs["vision_mask"]
-            ),
-        }
 
     # --- objectives --------------------------------------------------------
     def compute_loss(
@@ -319,77 +276,29 @@ class MMIMModel(msa_model.MSAModel):
             )
             for modality in ("text", "audio", "vision")
         )
-        lld = ops.mean(
-            ops.cast(y_pred["lld_text_vision"], "float32")
-        ) + ops.mean(ops.cast(y_pred["lld_text_audio"], "float32"))
         self.cpc_tracker.update_state(cpc)
-        self.lld_tracker.update_state(lld)
+        lld = self._mi_log_likelihood(y_pred)
         extra = self.cpc_weight * cpc - self.ba_weight * lld
         if training and y is not None:
-            entropy = self._entropy_and_update_memory(y, y_pred)
+            # Classes follow the multimodal label: positive `y > 0`,
+            # negative `y < 0`; zero-labelled samples join neither
+            # (official code). Under data parallelism every replica sees
+            # the global batch (the memory then holds the same vectors on
+            # every replica).
+            entropy = self._mi_entropy(
+                y, y_pred, gather=distribute.gather_replicas
+            )
             extra = extra - self.ba_weight * entropy
         return loss + ops.cast(
             distribute.scale_loss_for_replicas(extra), loss.dtype
         )
 
-    def _entropy_and_update_memory(self, y, y_pred):
-        """`H_tv + H_ta` as added to the loss; writes this batch to memory.
-
-        Classes follow the multimodal label: positive `y > 0`, negative
-        `y < 0`; zero-labelled samples join neither (official code).
-        """
-
-        # Under data parallelism every replica sees the global batch (the
-        # memory then holds the same vectors on every replica); the reshape
-        # restores the static width a TF cross-replica gather loses.
-        def gathered(modality):
-            projection = y_pred[f"entropy_projection_{modality}"]
-            return ops.reshape(
-                distribute.gather_replicas(projection),
-                (-1, projection.shape[-1]),
-            )
-
-        return mmim_training.ba_entropy_and_update_memory(
-            distribute.gather_replicas(y),
-            {modality: gathered(modality) for modality in ("vision", "audio")},
-            {"vision": self.memory_vision, "audio": self.memory_audio},
-            self.entropy_tracker,
-            self.skipped_tracker,
-        )
-
-    def reset_entropy_memory(self):
-        """Empties the per-epoch history memories (each epoch start)."""
-        self.memory_vision.reset()
-        self.memory_audio.reset()
-
     # --- two-stage training ------------------------------------------------
-    def mi_stage_model(self):
-        """A `keras.Model` over the same layers whose output is the stage-1
-        objective: the per-sample `lld_tv + lld_ta` (maximised)."""
-        inputs = mmim_inputs(self.audio_dim, self.vision_dim)
-        embeddings = self._embed(inputs)
-        if self.stage_one_gradients == "critics":
-            embeddings = {
-                modality: mmim_training.StopGradient(
-                    name=f"stop_gradient_{modality}"
-                )(value)
-                for modality, value in embeddings.items()
-            }
-        bounds = [
-            self.mmilb_text_vision(embeddings["text"], embeddings["vision"])[
-                "log_likelihood"
-            ],
-            self.mmilb_text_audio(embeddings["text"], embeddings["audio"])[
-                "log_likelihood"
-            ],
-        ]
-        # An `MSAModel` so that its training forward goes through DDP on
-        # torch like the main model's (`MSAModel.__call__`).
-        return msa_model.MSAModel(
-            inputs,
-            keras.layers.Add(name="lld_sum")(bounds),
-            name=f"{self.name}_mi_stage",
-        )
+    def runs_stage_one(self):
+        return self.two_stage
+
+    def _model_inputs(self):
+        return mmim_inputs(self.audio_dim, self.vision_dim)
 
     def make_optimizers(
         self,
@@ -425,17 +334,8 @@ class MMIMModel(msa_model.MSAModel):
             global_clipnorm=global_clipnorm,
             name="main_optimizer",
         )
-        stage_one = global_clip_multi_optimizer.GlobalClipMultiOptimizer(
-            keras.optimizers.OptimizerMap(
-                default_optimizer=keras.optimizers.SGD(0.0),
-                optimizer_map={
-                    MMILB_PATTERN: coupled_l2_adam.CoupledL2Adam(
-                        mi_learning_rate, l2_decay=l2_decay
-                    ),
-                },
-            ),
-            global_clipnorm=global_clipnorm,
-            name="mi_stage_optimizer",
+        stage_one = mmim_mutual_information.stage_one_optimizer(
+            mi_learning_rate, l2_decay, global_clipnorm=global_clipnorm
         )
         return main, stage_one
 
@@ -453,87 +353,11 @@ class MMIMModel(msa_model.MSAModel):
             stage_one_optimizer: optimizer for stage 1 (only the critics'
                 variables should move), or `"auto"`.
         """
-        if optimizer == "auto" or stage_one_optimizer == "auto":
-            main, stage_one = self.make_optimizers()
-            optimizer = main if optimizer == "auto" else optimizer
-            if stage_one_optimizer == "auto":
-                stage_one_optimizer = stage_one
-        # Held outside Keras's tracking: the stage-1 optimizer belongs to the
-        # stage-1 view, not to this model's saved state.
-        self._stage_one_state().optimizer = stage_one_optimizer
-        self._stage_one_state().model = None
+        optimizer = self._set_stage_one_optimizer(
+            optimizer, stage_one_optimizer
+        )
         super().compile(
             optimizer=optimizer, loss=loss, metrics=metrics, **kwargs
-        )
-
-    def _stage_one_state(self):
-        state = self.__dict__.get("_mi_stage")
-        if state is None:
-            state = mmim_training.StageOneState()
-            # `object.__setattr__`: a plain holder Keras does not track.
-            object.__setattr__(self, "_mi_stage", state)
-        return state
-
-    def stage_one(self):
-        """The compiled stage-1 model (built on first use)."""
-        state = self._stage_one_state()
-        if state.model is None:
-            if state.optimizer is None:
-                _, state.optimizer = self.make_optimizers()
-            state.model = self.mi_stage_model()
-            state.model.compile(
-                optimizer=state.optimizer,
-                loss=mmim_training.MaximizeOutput(),
-                metrics=None,
-            )
-        return state.model
-
-    def auxiliary_optimizers(self):
-        """Optimizers besides `self.optimizer` whose state a resume needs.
-
-        The stage-1 optimizer lives outside Keras's tracking (it is not in
-        `save_weights`); `msakeras.callbacks.ResumableBackup` saves and
-        restores its variables. Built here if stage 1 has not run yet, as
-        `fit` would build it.
-        """
-        if not self.two_stage:
-            return []
-        stage_model = self.stage_one()
-        optimizer = stage_model.optimizer
-        if not optimizer.built:
-            optimizer.build(stage_model.trainable_variables)
-        return [optimizer]
-
-    def fit(
-        self,
-        x=None,
-        y=None,
-        batch_size=None,
-        epochs=1,
-        callbacks=None,
-        **kwargs,
-    ):
-        """`keras.Model.fit` running both MMIM stages in every epoch."""
-        callbacks = list(callbacks or [])
-        callbacks.insert(
-            0,
-            mmim_training.MMIMTwoStageCallback(
-                self,
-                x,
-                y,
-                batch_size=batch_size,
-                stage_one_fraction=self.stage_one_fraction,
-                run_stage_one=self.two_stage,
-                shuffle=kwargs.get("shuffle", True),
-            ),
-        )
-        return super().fit(
-            x,
-            y,
-            batch_size=batch_size,
-            epochs=epochs,
-            callbacks=callbacks,
-            **kwargs,
         )
 
     # --- serialization -----------------------------------------------------

@@ -8,6 +8,10 @@ import keras
 from keras import ops
 
 from msakeras import losses
+from msakeras.layers.common import stop_gradient
+
+# The stage-1 view's gradient stop (`stage_one_gradients="critics"`).
+StopGradient = stop_gradient.StopGradient
 
 
 @keras.saving.register_keras_serializable(package="msakeras")
@@ -29,14 +33,6 @@ class MaximizeOutput(keras.losses.Loss):
 
     def call(self, y_true, y_pred):
         return -ops.reshape(y_pred, (ops.shape(y_pred)[0], -1))[:, 0]
-
-
-@keras.saving.register_keras_serializable(package="msakeras")
-class StopGradient(keras.layers.Layer):
-    """Identity whose gradient is zero (`ops.stop_gradient` as a layer)."""
-
-    def call(self, inputs):
-        return ops.stop_gradient(inputs)
 
 
 class StageOneState:

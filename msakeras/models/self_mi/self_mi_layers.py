@@ -3,27 +3,13 @@
 import keras
 from keras import ops
 
+from msakeras.layers.common import stop_gradient
+
+# Self-MI stops `L_gen`'s gradient into `Z^m` (models.md §6.4 DECISION).
+StopGradient = stop_gradient.StopGradient
+
 # Floor on the squared row norm: a zero row normalises to zero, not NaN.
 _SQUARED_NORM_EPSILON = 1e-12
-
-
-@keras.saving.register_keras_serializable(package="msakeras")
-class StopGradient(keras.layers.Layer):
-    """Identity in the forward pass, no gradient backwards.
-
-    Self-MI stops the gradient of `L_gen` into the fusion representation
-    `Z^m` (models.md §6.4 DECISION): the ULG_MI generator reads
-    `G^s(stop_gradient(Z^m))`.
-
-    Call arguments:
-        inputs: any float tensor.
-    """
-
-    def call(self, inputs):
-        return ops.stop_gradient(inputs)
-
-    def compute_output_shape(self, input_shape):
-        return input_shape
 
 
 @keras.saving.register_keras_serializable(package="msakeras")

@@ -70,6 +70,31 @@ class VariationalBottleneckTest(TestCase):
         self.assertGreater(np.abs(first - second).max(), 1e-3)
         self.assertEmpty(layer.losses)
 
+    def test_noise_source_supplies_the_reparameterisation_noise(self):
+        layer = VariationalBottleneck(3, hidden_dim=5, sigma_shift=-2.0, seed=1)
+        calls = []
+
+        def noise_source(shape, dtype):
+            calls.append((shape, dtype))
+            return np.random.RandomState(7).normal(size=shape).astype(dtype)
+
+        layer.noise_source = noise_source
+        sample = layer(self.inputs, training=True)
+        mean, scale = numpy_heads(layer, self.inputs)
+        noise = np.random.RandomState(7).normal(size=(4, 3))
+        self.assertEqual(calls, [((4, 3), "float32")])
+        self.assertAllClose(sample, mean + scale * noise, atol=1e-5)
+        self.assertAllClose(layer(self.inputs, training=False), mean, atol=1e-5)
+        self.assertLen(calls, 1)  # inference draws nothing
+        layer.noise_source = None  # back to the seed generator
+        self.assertGreater(
+            np.abs(
+                ops.convert_to_numpy(layer(self.inputs, training=True))
+                - (mean + scale * noise)
+            ).max(),
+            1e-3,
+        )
+
     def test_rejects_bad_arguments(self):
         with self.assertRaisesRegex(ValueError, "latent_dim"):
             VariationalBottleneck(0)
