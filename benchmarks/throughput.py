@@ -89,7 +89,9 @@ def run_msakeras(options):
             "--output-dir",
             os.path.join(options.workdir, "runs"),
         ]
+        + (["--mixed-precision"] if options.precision == "mixed" else [])
     )
+    common.set_precision(args)  # the recipe's own policy choice
     settings = args.hyperparameters
     if options.model == "mmim":  # MMSA's epoch: full MI pass + main pass
         settings.update(stage_one_fraction=1.0, stage_one_gradients="all")
@@ -113,11 +115,18 @@ def run_msakeras(options):
 
     # MMIM's stage 1 runs in its own on_epoch_begin: time from fit's start
     # of the epoch, so the timer goes first.
-    model.fit(train, epochs=options.epochs, verbose=0, callbacks=[EpochTimer()])
+    history = model.fit(
+        train, epochs=options.epochs, verbose=0, callbacks=[EpochTimer()]
+    )
     model.predict(valid, verbose=0)  # warm-up
     start, cpu_start = time.perf_counter(), time.process_time()
     model.predict(valid, verbose=0)
+    device, accelerator_peak_mb = accelerator_report(model)
     return {
+        "device": device,
+        "accelerator_peak_mb": accelerator_peak_mb,
+        "dtype_policy": keras.config.dtype_policy().name,
+        "last_epoch_loss": float(history.history["loss"][-1]),
         "epoch_seconds": epoch_seconds,
         "epoch_cpu_seconds": epoch_cpu_seconds,
         "infer_seconds": time.perf_counter() - start,
@@ -128,6 +137,46 @@ def run_msakeras(options):
         "baseline_rss_mb": baseline,
         "versions": f"keras {keras.__version__}",
     }
+
+
+def accelerator_report(model):
+    """Where the model's variables live, and the accelerator's peak memory.
+
+    Returns `(device, peak_mb)`: the device of the first weight as the
+    backend names it ("cpu", "cuda:0", "cuda:0 (NVIDIA H200)"...) and the
+    peak bytes the backend's allocator held on it (None on CPU). A weight
+    left on the CPU while a GPU exists would show here.
+    """
+    import keras
+
+    backend = keras.config.backend()
+    value = model.weights[0].value
+    if backend == "torch":
+        import torch
+
+        device = str(value.device)
+        if value.device.type == "cuda":
+            name = torch.cuda.get_device_name(value.device)
+            peak = torch.cuda.max_memory_allocated(value.device) / 2**20
+            return f"{device} ({name})", round(peak)
+        return device, None
+    if backend == "jax":
+        (jax_device,) = value.devices()
+        stats = jax_device.memory_stats() or {}
+        peak = stats.get("peak_bytes_in_use")
+        label = (
+            f"{jax_device.platform}:{jax_device.id} ({jax_device.device_kind})"
+        )
+        return label, round(peak / 2**20) if peak else None
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        device = value.device or "cpu"
+        if "GPU" in device.upper():
+            info = tf.config.experimental.get_memory_info("GPU:0")
+            return device, round(info["peak"] / 2**20)
+        return device, None
+    return "cpu", None
 
 
 # --- MMSA worker (runs in the MMSA virtual environment) ---------------------
@@ -278,14 +327,18 @@ def encoder_folder(options, encoder):
             "transformers.BertModel(transformers.BertConfig())"
             ".save_pretrained(sys.argv[1])"
         )
-        subprocess.run([options.mmsa_python, "-c", code, folder], check=True)
+        # any python with `transformers`: the MMSA environment has it
+        python = options.mmsa_python or options.encoder_python
+        subprocess.run([python, "-c", code, folder], check=True)
         for name in os.listdir(minilm):
             if name.startswith(("vocab", "tokenizer", "special_tokens")):
                 shutil.copy(os.path.join(minilm, name), folder)
     return folder
 
 
-def run_one(options, framework, backend, model, encoder, encoder_path):
+def run_one(
+    options, framework, backend, model, encoder, encoder_path, precision
+):
     result_path = os.path.join(options.workdir, "result.json")
     if os.path.exists(result_path):
         os.remove(result_path)
@@ -310,6 +363,8 @@ def run_one(options, framework, backend, model, encoder, encoder_path):
         encoder_path,
         "--result",
         result_path,
+        "--precision",
+        precision,
         *options.forward,
     ]
     load_before = os.getloadavg()[0]
@@ -322,6 +377,7 @@ def run_one(options, framework, backend, model, encoder, encoder_path):
         "model": model if framework == "msakeras" else PEERS[model],
         "compared_with": model,
         "encoder": encoder,
+        "precision": precision,
         "batch_size": options.batch_size,
         "threads": options.threads,
         "load_before": round(load_before, 2),
@@ -353,6 +409,10 @@ def run_one(options, framework, backend, model, encoder, encoder_path):
             result["peak_rss_mb"] - result["baseline_rss_mb"]
         ),
         params_m=round(result["params_m"], 1),
+        device=result.get("device", "cpu"),
+        dtype_policy=result.get("dtype_policy", "float32"),
+        accelerator_peak_mb=result.get("accelerator_peak_mb"),
+        last_epoch_loss=result.get("last_epoch_loss"),
         epoch_seconds=" ".join(f"{s:.1f}" for s in result["epoch_seconds"]),
         versions=result["versions"],
     )
@@ -430,27 +490,40 @@ def orchestrate(options):
     for encoder in options.encoders.split(","):
         encoder_path = encoder_folder(options, encoder)
         for model in options.models.split(","):
-            runs = [("msakeras", b) for b in options.backends.split(",")]
+            runs = [
+                ("msakeras", backend, precision)
+                for backend in options.backends.split(",")
+                for precision in options.precisions.split(",")
+            ]
             if model in PEERS and options.mmsa_python:
-                runs.insert(1, ("mmsa", "torch"))  # between our backends
-            for framework, backend in runs:
+                # between our backends; MMSA trains in float32
+                runs.insert(1, ("mmsa", "torch", "float32"))
+            for framework, backend, precision in runs:
                 row = run_one(
-                    options, framework, backend, model, encoder, encoder_path
+                    options,
+                    framework,
+                    backend,
+                    model,
+                    encoder,
+                    encoder_path,
+                    precision,
                 )
                 print(json.dumps(row), flush=True)
                 rows.append(row)
     frame = pd.DataFrame(rows)
     frame.insert(0, "date", time.strftime("%Y-%m-%d %H:%M", time.gmtime()))
-    csv_path = os.path.join(HERE, "throughput.csv")
+    csv_path = options.csv or os.path.join(HERE, "throughput.csv")
     frame.to_csv(
         csv_path, mode="a", index=False, header=not os.path.exists(csv_path)
     )
     columns = [
         c
         for c in (
-            "framework backend model encoder train_samples_per_s "
+            "framework backend model encoder precision device "
+            "train_samples_per_s "
             "train_samples_per_cpu_s infer_samples_per_s "
-            "infer_samples_per_cpu_s peak_rss_mb peak_over_import_mb params_m "
+            "infer_samples_per_cpu_s peak_rss_mb peak_over_import_mb "
+            "accelerator_peak_mb params_m "
             "epoch_seconds load_before load_after error"
         ).split()
         if c in frame
@@ -459,7 +532,9 @@ def orchestrate(options):
     text = frame[columns].to_markdown(index=False)
     if ratios is not None and len(ratios):
         text += "\n\nmsakeras / MMSA:\n\n" + ratios.to_markdown(index=False)
-    with open(os.path.join(HERE, "throughput.md"), "w") as handle:
+    with open(
+        options.table or os.path.join(HERE, "throughput.md"), "w"
+    ) as handle:
         handle.write(text + "\n")
     print(text)
     return frame
@@ -482,6 +557,20 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument(
+        "--precisions",
+        default="float32",
+        help="comma list of float32 and mixed (the recipes' "
+        "--mixed-precision: mixed_float16 on GPU, mixed_bfloat16 on CPU)",
+    )
+    parser.add_argument(
+        "--encoder-python",
+        default=sys.executable,
+        help="python with `transformers`, to write the random bert-base "
+        "when there is no --mmsa-python",
+    )
+    parser.add_argument("--csv", help="default: benchmarks/throughput.csv")
+    parser.add_argument("--table", help="default: benchmarks/throughput.md")
+    parser.add_argument(
         "--workdir", default=os.path.join(tempfile.gettempdir(), "msa_bench")
     )
     # worker-only arguments
@@ -491,6 +580,7 @@ def main(argv=None):
     parser.add_argument("--data")
     parser.add_argument("--mmsa-data")
     parser.add_argument("--result")
+    parser.add_argument("--precision", default="float32")
     options = parser.parse_args(argv)
     if options.worker is None:
         return orchestrate(options)

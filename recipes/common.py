@@ -9,6 +9,7 @@ per-seed / summary records.
 """
 
 import argparse
+import importlib.util
 import json
 import os
 import shutil
@@ -345,9 +346,7 @@ def callbacks(args, directory, datasets=()):
         checkpoint,
         early_stopping,
         keras.callbacks.CSVLogger(history_csv, append=args.resume),
-        keras.callbacks.TensorBoard(
-            os.path.join(directory, "tensorboard"), write_graph=False
-        ),
+        *tensorboard_callback(directory),
         msakeras.callbacks.ResumableBackup(
             os.path.join(directory, "backup"),
             stateful_callbacks=[checkpoint, early_stopping],
@@ -360,6 +359,23 @@ def callbacks(args, directory, datasets=()):
     if kill_at:
         standard.append(KillAtBatch(*map(int, kill_at.split(","))))
     return standard
+
+
+def tensorboard_callback(directory):
+    """`[keras.callbacks.TensorBoard]`, or `[]` without TensorFlow.
+
+    Keras writes TensorBoard logs through `tf.summary` under every backend.
+    An environment without TensorFlow (a torch- or JAX-only GPU image) still
+    trains; the logs are skipped with a message.
+    """
+    if importlib.util.find_spec("tensorflow") is None:
+        print("TensorFlow is not installed: no TensorBoard logs.")
+        return []
+    return [
+        keras.callbacks.TensorBoard(
+            os.path.join(directory, "tensorboard"), write_graph=False
+        )
+    ]
 
 
 # Test hook (tests/recipes/test_resume_and_determinism.py): SIGKILL this
