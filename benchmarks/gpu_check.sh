@@ -84,12 +84,19 @@ fits() {
         return 1
     fi
 }
-BENCH_S=${GPU_BENCH_S:-90}
-for model in ${GPU_MODELS:-mmim self_mi hycon dashfusion mcer}; do
+if fits "${GPU_TESTS_S:-80}" tests; then
+    stamp "model tests under torch on the GPU"
+    KERAS_BACKEND=torch timeout "${GPU_TESTS_S:-80}" "$PYTHON" -m pytest -q \
+        --tb=line -p no:cacheprovider tests/models tests/layers/encoders \
+        tests/distribute/test_mixed_precision_models.py 2>&1 | tail -40
+fi
+BENCH_S=${GPU_BENCH_S:-70}
+fits "$BENCH_S" torch mmim && bench torch mmim float32,mixed "$BENCH_S"
+fits "${GPU_JAX_S:-90}" jax mixed &&
+    KERAS_BACKEND=jax bench jax mmim mixed "${GPU_JAX_S:-90}"
+for model in ${GPU_MODELS:-self_mi hycon dashfusion mcer}; do
     fits "$BENCH_S" torch "$model" && bench torch "$model" float32,mixed "$BENCH_S"
 done
-fits "${GPU_JAX_S:-100}" jax mixed &&
-    KERAS_BACKEND=jax bench jax mmim mixed "${GPU_JAX_S:-100}"
 if fits "${GPU_RECIPE_S:-90}" recipe; then
     stamp "recipe: KERAS_BACKEND=torch recipes/mmim.py --mixed-precision"
     KERAS_BACKEND=torch timeout "${GPU_RECIPE_S:-90}" "$PYTHON" \
@@ -97,13 +104,5 @@ if fits "${GPU_RECIPE_S:-90}" recipe; then
         ${GPU_RECIPE_ARGS:-}
     find /tmp/gpu_runs -name run.json -exec cp {} "$OUT/mmim_run.json" \;
     find /tmp/gpu_runs -name history.csv -exec cp {} "$OUT/mmim_history.csv" \;
-fi
-fits "${GPU_JAX_S:-100}" jax float32 &&
-    KERAS_BACKEND=jax bench jax mmim float32 "${GPU_JAX_S:-100}"
-if fits "${GPU_TESTS_S:-120}" tests; then
-    stamp "model tests under torch on the GPU"
-    KERAS_BACKEND=torch timeout "${GPU_TESTS_S:-120}" "$PYTHON" -m pytest -q \
-        -p no:cacheprovider tests/models \
-        tests/distribute/test_mixed_precision_models.py 2>&1 | tail -25
 fi
 stamp "done"

@@ -350,7 +350,9 @@ def run_one(
         TF_CPP_MIN_LOG_LEVEL="3",
         HF_HUB_OFFLINE="1",
         TRANSFORMERS_OFFLINE="1",
-        PYTHONPATH=ROOT,
+        PYTHONPATH=os.pathsep.join(
+            filter(None, [ROOT, os.environ.get("PYTHONPATH")])
+        ),
     )
     command = [
         python,

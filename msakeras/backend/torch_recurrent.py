@@ -51,10 +51,14 @@ def _new_module(kind, input_size, hidden_size):
         return cls(input_size, hidden_size, batch_first=True)
 
 
-def _module(kind, input_size, hidden_size):
-    key = (kind, input_size, hidden_size)
+def _module(kind, input_size, hidden_size, device):
+    # One module per device: on CUDA, `nn.LSTM` flattens the weights it is
+    # given into one cuDNN buffer, which needs module and weights on the
+    # same device.
+    key = (kind, input_size, hidden_size, str(device))
     if key not in _MODULES:
-        _MODULES[key] = _new_module(kind, input_size, hidden_size)
+        module = _new_module(kind, input_size, hidden_size)
+        _MODULES[key] = module.to(device)
     return _MODULES[key]
 
 
@@ -79,17 +83,25 @@ def run(layer, inputs):
     bias = cell.bias.value
     dtype = inputs.dtype
     kind = "lstm" if isinstance(layer, keras.layers.LSTM) else "gru"
+    # cuDNN views each weight as one flat block: transposed views must be
+    # made contiguous (a no-op copy cost on CPU, where torch accepts views).
     if kind == "lstm":
         parameters = {
-            "weight_ih_l0": kernel.t().to(dtype),
-            "weight_hh_l0": recurrent.t().to(dtype),
+            "weight_ih_l0": kernel.t().contiguous().to(dtype),
+            "weight_hh_l0": recurrent.t().contiguous().to(dtype),
             "bias_ih_l0": bias.to(dtype),
             "bias_hh_l0": torch.zeros_like(bias, dtype=dtype),
         }
     else:
         parameters = {
-            "weight_ih_l0": _reorder_gru(kernel, hidden_size).t().to(dtype),
-            "weight_hh_l0": _reorder_gru(recurrent, hidden_size).t().to(dtype),
+            "weight_ih_l0": _reorder_gru(kernel, hidden_size)
+            .t()
+            .contiguous()
+            .to(dtype),
+            "weight_hh_l0": _reorder_gru(recurrent, hidden_size)
+            .t()
+            .contiguous()
+            .to(dtype),
             "bias_ih_l0": _reorder_gru(bias[0], hidden_size).to(dtype),
             "bias_hh_l0": _reorder_gru(bias[1], hidden_size).to(dtype),
         }
@@ -102,6 +114,6 @@ def run(layer, inputs):
             getattr(module, name).data = value.detach().clone()
         outputs, _ = module(inputs)
         return outputs
-    module = _module(kind, input_size, hidden_size)
+    module = _module(kind, input_size, hidden_size, inputs.device)
     outputs, _ = torch.func.functional_call(module, parameters, (inputs,))
     return outputs
