@@ -336,6 +336,16 @@ def encoder_folder(options, encoder):
     return folder
 
 
+def exception_line(stderr):
+    """The last `SomeError: message` line of a traceback, else the last."""
+    lines = stderr.strip().splitlines() or [""]
+    for line in reversed(lines):
+        name = line.split(":", 1)[0]
+        if name.isidentifier() and name.endswith(("Error", "Exception")):
+            return line[:200]
+    return lines[-1][:200]
+
+
 def run_one(
     options, framework, backend, model, encoder, encoder_path, precision
 ):
@@ -386,7 +396,7 @@ def run_one(
         "load_after": round(os.getloadavg()[0], 2),
     }
     if completed.returncode != 0:
-        row["error"] = completed.stderr.strip().splitlines()[-1][:200]
+        row["error"] = exception_line(completed.stderr)
         print(completed.stderr[-3000:], file=sys.stderr)
         return row
     with open(result_path) as handle:

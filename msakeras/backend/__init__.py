@@ -10,6 +10,25 @@ sequence at once.
 
 import keras
 
+_REDUCED_PRECISION = ("float16", "bfloat16")
+
+
+def recurrent_dtype_policy(policy):
+    """The dtype policy for a recurrent sublayer of a layer with `policy`.
+
+    Under a mixed policy (`mixed_float16`, `mixed_bfloat16`) recurrent
+    layers compute in float32 (their variables are float32 under both
+    anyway): jaxlib's cuDNN RNN kernel has no float16 output (seen on an
+    H200 with JAX 0.11.2: "ValueError: Unknown output type float16"), and a
+    recurrence over hundreds of frames accumulates the rounding of every
+    step. Keras casts the inputs on the way in; the caller's next layer
+    casts the float32 outputs back to its own compute dtype.
+    """
+    policy = keras.dtype_policies.get(policy)
+    if policy.compute_dtype in _REDUCED_PRECISION:
+        return keras.dtype_policies.DTypePolicy("float32")
+    return policy
+
 
 def run_recurrent(layer, inputs, training=None):
     """Runs a Keras `LSTM`/`GRU` with `return_sequences=True` on `inputs`.
@@ -23,6 +42,9 @@ def run_recurrent(layer, inputs, training=None):
     if keras.config.backend() == "torch" and not isinstance(
         inputs, keras.KerasTensor
     ):
+        # `layer(...)` casts its inputs to its compute dtype; so must the
+        # fast path, which bypasses `__call__`.
+        inputs = keras.ops.cast(inputs, layer.compute_dtype)
         from msakeras.backend import torch_recurrent
 
         if torch_recurrent.supports(layer) and torch_recurrent.is_concrete(

@@ -52,13 +52,13 @@ class BiGRUMeanPooling(explicit_mask_layer.ExplicitMaskLayer):
         self.forward_gru = keras.layers.GRU(
             units,
             return_sequences=True,
-            dtype=self.dtype_policy,
+            dtype=backend.recurrent_dtype_policy(self.dtype_policy),
             name="forward_gru",
         )
         self.backward_gru = keras.layers.GRU(
             units,
             return_sequences=True,
-            dtype=self.dtype_policy,
+            dtype=backend.recurrent_dtype_policy(self.dtype_policy),
             name="backward_gru",
         )
 
@@ -82,10 +82,12 @@ class BiGRUMeanPooling(explicit_mask_layer.ExplicitMaskLayer):
             sequence_ops.reverse_within_length(inputs, mask),
             training=training,
         )
-        return 0.5 * (
+        pooled = 0.5 * (
             sequence_ops.masked_mean(forward, mask)
             + sequence_ops.masked_mean(backward, mask)
         )
+        # float32 from the recurrence under a mixed policy
+        return keras.ops.cast(pooled, self.compute_dtype)
 
     def compute_output_shape(self, inputs_shape):
         return (inputs_shape[0], self.units)

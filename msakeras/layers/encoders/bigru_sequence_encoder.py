@@ -124,7 +124,7 @@ class BiGRUSequenceEncoder(explicit_mask_layer.ExplicitMaskLayer):
                 return_sequences=True,
                 kernel_initializer=self._initializer(),
                 recurrent_initializer=self._initializer(),
-                dtype=self.dtype_policy,
+                dtype=backend.recurrent_dtype_policy(self.dtype_policy),
                 name=f"{direction}_gru",
             )
             for direction in ("forward", "backward")

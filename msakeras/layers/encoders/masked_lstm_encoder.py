@@ -126,7 +126,7 @@ class MaskedLSTMEncoder(explicit_mask_layer.ExplicitMaskLayer):
             return_sequences=True,
             kernel_initializer=self._initializer(),
             recurrent_initializer=self._initializer(),
-            dtype=self.dtype_policy,
+            dtype=backend.recurrent_dtype_policy(self.dtype_policy),
             name=name,
         )
 

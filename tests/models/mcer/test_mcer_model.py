@@ -250,3 +250,75 @@ class MCERModelTest(test_case.TestCase):
             self.assertAllClose(
                 state.label_tables[key], expected[key], atol=1e-3, msg=key
             )
+
+
+def trainable_by_path(model):
+    return {
+        variable.path: keras.ops.convert_to_numpy(variable).copy()
+        for variable in model.trainable_variables
+    }
+
+
+def is_likelihood_critic(path):
+    # MMILB's q(h_m | h_t) heads; the entropy projections are trained by
+    # the main pass.
+    return "mmilb_" in path and "entropy_projection" not in path
+
+
+class MCERTwoStageTest(test_case.TestCase):
+    """`mmim_two_stage=True`: MMIM's stage 1 (critics alone), then the rest."""
+
+    def test_stage_one_moves_only_the_likelihood_critics(self):
+        x, y = tiny_data()
+        model = tiny_model(mmim_two_stage=True)
+        model.compile()
+        stage = model.stage_one()
+        before = trainable_by_path(model)
+        stage.fit(x, y, batch_size=3, epochs=1, verbose=0)
+        after = trainable_by_path(model)
+        critics = [path for path in before if is_likelihood_critic(path)]
+        self.assertNotEmpty(critics)
+        for path, value in before.items():
+            moved = not np.allclose(value, after[path])
+            self.assertEqual(moved, is_likelihood_critic(path), path)
+
+    def test_main_pass_keeps_the_critics(self):
+        x, y = tiny_data()
+        model = tiny_model(mmim_two_stage=True)
+        model.compile()
+        before = trainable_by_path(model)
+        # `train_on_batch` is the main pass alone (stage 1 runs at `fit`'s
+        # epoch start); MCER's optimizer applies every 4 batches (Self-MM's
+        # gradient accumulation).
+        for _ in range(4):
+            model.train_on_batch(x, y)
+        after = trainable_by_path(model)
+        moved = {
+            path
+            for path, value in before.items()
+            if not np.allclose(value, after[path])
+        }
+        self.assertFalse({path for path in moved if is_likelihood_critic(path)})
+        self.assertIn("fusion", " ".join(moved))
+
+    def test_fit_runs_stage_one_every_epoch(self):
+        x, y = tiny_data()
+        single = tiny_model()
+        single.compile()
+        self.assertNotIn(
+            "mi_stage_loss",
+            single.fit(x, y, batch_size=3, epochs=1, verbose=0).history,
+        )
+        model = tiny_model(mmim_two_stage=True)
+        model.compile()
+        before = trainable_by_path(model)
+        history = model.fit(x, y, batch_size=3, epochs=2, verbose=0)
+        self.assertLen(history.history["mi_stage_loss"], 2)
+        self.assertTrue(np.all(np.isfinite(history.history["loss"])))
+        after = trainable_by_path(model)
+        critics = [path for path in before if is_likelihood_critic(path)]
+        self.assertTrue(
+            any(not np.allclose(before[p], after[p]) for p in critics)
+        )
+        revived = self.run_model_test(tiny_model(mmim_two_stage=True), x, y)
+        self.assertTrue(revived.get_config()["mmim_two_stage"])
