@@ -83,25 +83,23 @@ def run(layer, inputs):
     bias = cell.bias.value
     dtype = inputs.dtype
     kind = "lstm" if isinstance(layer, keras.layers.LSTM) else "gru"
-    # cuDNN views each weight as one flat block: transposed views must be
-    # made contiguous (a no-op copy cost on CPU, where torch accepts views).
+
+    def weight(matrix):
+        # Keras (in, out) -> torch (out, in). cuDNN views each weight as one
+        # flat block: the transposed view must be made contiguous.
+        return matrix.t().contiguous().to(dtype)
+
     if kind == "lstm":
         parameters = {
-            "weight_ih_l0": kernel.t().contiguous().to(dtype),
-            "weight_hh_l0": recurrent.t().contiguous().to(dtype),
+            "weight_ih_l0": weight(kernel),
+            "weight_hh_l0": weight(recurrent),
             "bias_ih_l0": bias.to(dtype),
             "bias_hh_l0": torch.zeros_like(bias, dtype=dtype),
         }
     else:
         parameters = {
-            "weight_ih_l0": _reorder_gru(kernel, hidden_size)
-            .t()
-            .contiguous()
-            .to(dtype),
-            "weight_hh_l0": _reorder_gru(recurrent, hidden_size)
-            .t()
-            .contiguous()
-            .to(dtype),
+            "weight_ih_l0": weight(_reorder_gru(kernel, hidden_size)),
+            "weight_hh_l0": weight(_reorder_gru(recurrent, hidden_size)),
             "bias_ih_l0": _reorder_gru(bias[0], hidden_size).to(dtype),
             "bias_hh_l0": _reorder_gru(bias[1], hidden_size).to(dtype),
         }

@@ -6,6 +6,8 @@ from absl.testing import parameterized
 import msakeras
 from msakeras.models.mcer import mcer_model
 from msakeras.testing import test_case
+from tests.models.mmim_critic_weights import is_likelihood_critic
+from tests.models.mmim_critic_weights import weights_by_path
 
 NUM_SAMPLES = 6
 CROSS = ("cross_text", "cross_audio", "cross_vision")
@@ -252,19 +254,6 @@ class MCERModelTest(test_case.TestCase):
             )
 
 
-def trainable_by_path(model):
-    return {
-        variable.path: keras.ops.convert_to_numpy(variable).copy()
-        for variable in model.trainable_variables
-    }
-
-
-def is_likelihood_critic(path):
-    # MMILB's q(h_m | h_t) heads; the entropy projections are trained by
-    # the main pass.
-    return "mmilb_" in path and "entropy_projection" not in path
-
-
 class MCERTwoStageTest(test_case.TestCase):
     """`mmim_two_stage=True`: MMIM's stage 1 (critics alone), then the rest."""
 
@@ -273,9 +262,9 @@ class MCERTwoStageTest(test_case.TestCase):
         model = tiny_model(mmim_two_stage=True)
         model.compile()
         stage = model.stage_one()
-        before = trainable_by_path(model)
+        before = weights_by_path(model)
         stage.fit(x, y, batch_size=3, epochs=1, verbose=0)
-        after = trainable_by_path(model)
+        after = weights_by_path(model)
         critics = [path for path in before if is_likelihood_critic(path)]
         self.assertNotEmpty(critics)
         for path, value in before.items():
@@ -286,13 +275,13 @@ class MCERTwoStageTest(test_case.TestCase):
         x, y = tiny_data()
         model = tiny_model(mmim_two_stage=True)
         model.compile()
-        before = trainable_by_path(model)
+        before = weights_by_path(model)
         # `train_on_batch` is the main pass alone (stage 1 runs at `fit`'s
         # epoch start); MCER's optimizer applies every 4 batches (Self-MM's
         # gradient accumulation).
         for _ in range(4):
             model.train_on_batch(x, y)
-        after = trainable_by_path(model)
+        after = weights_by_path(model)
         moved = {
             path
             for path, value in before.items()
@@ -311,11 +300,11 @@ class MCERTwoStageTest(test_case.TestCase):
         )
         model = tiny_model(mmim_two_stage=True)
         model.compile()
-        before = trainable_by_path(model)
+        before = weights_by_path(model)
         history = model.fit(x, y, batch_size=3, epochs=2, verbose=0)
         self.assertLen(history.history["mi_stage_loss"], 2)
         self.assertTrue(np.all(np.isfinite(history.history["loss"])))
-        after = trainable_by_path(model)
+        after = weights_by_path(model)
         critics = [path for path in before if is_likelihood_critic(path)]
         self.assertTrue(
             any(not np.allclose(before[p], after[p]) for p in critics)
