@@ -80,7 +80,9 @@ def base_parser(model_name, description):
         "--patience",
         type=int,
         default=None,
-        help="early-stopping patience on val_mae",
+        help="early-stopping patience on val_mae (default: the recipe's; "
+        "recipes whose paper trains a fixed budget stop early only with "
+        "this flag)",
     )
     parser.add_argument(
         "--output-dir",
@@ -253,7 +255,9 @@ def make_datasets(args, model, seed):
         split("train", True, args.max_train_samples),
         # Validation whole in every process: the same val_mae everywhere,
         # so checkpoint and early-stopping decisions agree across processes.
-        SELECTION.check_validation_data(split("valid", False, sharded=False)),
+        selection_rule(args).check_validation_data(
+            split("valid", False, sharded=False)
+        ),
         experiment.HeldOutTestSplit(args.data, "test"),
     )
 
@@ -335,21 +339,24 @@ def callbacks(args, directory, datasets=()):
     checkpoint and early-stopping callbacks (after their `on_train_begin`)
     and commits each epoch only after they have written theirs.
     """
+    # `patience: None` in a recipe's table: the paper's fixed budget, no
+    # early stopping unless --patience is given (finish_args sets it).
     patience = args.hyperparameters.get("patience", 10)
     history_csv = os.path.join(directory, "history.csv")
-    checkpoint = SELECTION.checkpoint_callback(
+    checkpoint = selection_rule(args).checkpoint_callback(
         os.path.join(directory, "model.keras")
     )
-    early_stopping = SELECTION.early_stopping(patience)
+    stateful = [checkpoint]
+    if patience is not None:
+        stateful.append(selection_rule(args).early_stopping(patience))
     standard = [
         msakeras.callbacks.NonFiniteLossGuard(),
-        checkpoint,
-        early_stopping,
+        *stateful,
         keras.callbacks.CSVLogger(history_csv, append=args.resume),
         *tensorboard_callback(directory),
         msakeras.callbacks.ResumableBackup(
             os.path.join(directory, "backup"),
-            stateful_callbacks=[checkpoint, early_stopping],
+            stateful_callbacks=stateful,
             datasets=datasets,
             history_csv=history_csv,
             delete_checkpoint=False,
@@ -359,6 +366,11 @@ def callbacks(args, directory, datasets=()):
     if kill_at:
         standard.append(KillAtBatch(*map(int, kill_at.split(","))))
     return standard
+
+
+def selection_rule(args):
+    """The recipe's `SelectionRule` (`args.selection`), else `SELECTION`."""
+    return getattr(args, "selection", None) or SELECTION
 
 
 def tensorboard_callback(directory):
@@ -692,7 +704,7 @@ def train_seeds(
         epochs_run = max(1, len(history.history.get("loss", [])))
         steps_per_second = round(epochs_run * len(train) / wall, 3)
         # Selection is sealed before the test split can be read (once).
-        sealed = SELECTION.seal(
+        sealed = selection_rule(args).seal(
             os.path.join(directory, "model.keras"),
             logged_history(directory, history.history),
         )

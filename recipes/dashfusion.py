@@ -23,6 +23,12 @@ Ablations (paper Table IV / V): `--no-temporal-alignment`,
 `--no-contrastive` (λ = 0: no contrastive term, no partner samples),
 `--fusion concat` (plain concatenation instead of HBF).
 
+Budget and selection (official `train.py`): every run trains its full
+`--epochs` on the warm-up/decay schedule, with no early stopping unless
+`--patience` is given; the checkpoint is the best val_mae from epoch 2 on,
+a later equal value replacing an earlier one (`check_and_save`'s `>=`).
+DECISION: a 1-epoch run selects epoch 1 (the official code saves nothing).
+
 Embedded default (no `--data`): a CPU-sized run that differs from the
 paper's settings (which every `--data` run keeps, per dataset, from
 `dashfusion_hyperparameters.py`) in: 3 epochs (paper 100 on MOSI/SIMS),
@@ -50,11 +56,13 @@ import sys
 import common
 
 import msakeras
+from msakeras import experiment
 from msakeras.models.dashfusion import dashfusion_hyperparameters
 
-# models.md §8.7: the official configs (README-corrected encoder depths).
+# The official configs (README-corrected encoder depths); `patience: None`:
+# the official fixed budget, no early stopping unless --patience.
 HYPERPARAMETERS = {
-    dataset: dict(settings)
+    dataset: {**settings, "patience": None}
     for dataset, settings in (
         dashfusion_hyperparameters.DASHFUSION_HYPERPARAMETERS.items()
     )
@@ -65,7 +73,6 @@ HYPERPARAMETERS = {
 # 501 attention maps dominated), 2.4 s with dropout 0 (fused kernel).
 EMBEDDED_DEFAULTS = {
     "epochs": 3,
-    "patience": 3,
     "batch_size": 16,
     "learning_rate": 1e-4,
     "warmup_epochs": 1,
@@ -108,6 +115,13 @@ def parse_args(argv=None):
     args = parser.parse_args(argv)
     args = common.finish_args(
         args, "dashfusion", HYPERPARAMETERS, EMBEDDED_DEFAULTS
+    )
+    # Official `check_and_save`: from epoch 2 (`epoch > 1`), `>=` replaces.
+    args.selection = experiment.SelectionRule(
+        "val_mae",
+        "min",
+        start_epoch=min(2, args.hyperparameters["epochs"]),
+        ties="last",
     )
     if args.no_contrastive:
         args.hyperparameters["contrastive_weight"] = 0.0

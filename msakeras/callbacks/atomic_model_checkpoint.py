@@ -13,7 +13,14 @@ class AtomicModelCheckpoint(keras.callbacks.ModelCheckpoint):
     checkpoint was. This subclass lets Keras write to a temporary file in
     the same folder and moves it onto the target with `os.replace` once
     complete; the previous checkpoint survives any interruption. Arguments
-    and selection (`monitor`, `save_best_only`, ...) are Keras's.
+    and selection (`monitor`, `save_best_only`, ...) are Keras's, plus:
+
+    Args:
+        start_epoch: int. First epoch (1-based) that may be saved; earlier
+            epochs are neither saved nor compared. Defaults to 1 (Keras).
+        replace_ties: bool. With `save_best_only`, an epoch equal to the
+            best so far replaces it (`>=`/`<=`, the DashFusion official
+            `check_and_save`); Keras keeps the first. Defaults to `False`.
 
     Example:
 
@@ -26,6 +33,23 @@ class AtomicModelCheckpoint(keras.callbacks.ModelCheckpoint):
     """
 
     _redirect = None
+
+    def __init__(self, *args, start_epoch=1, replace_ties=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if int(start_epoch) < 1:
+            raise ValueError(f"`start_epoch` must be >= 1, got {start_epoch}.")
+        self.start_epoch = int(start_epoch)
+        self.replace_ties = bool(replace_ties)
+
+    def _is_improvement(self, monitor_value, reference_value):
+        if super()._is_improvement(monitor_value, reference_value):
+            return True
+        return self.replace_ties and monitor_value == reference_value
+
+    def _should_save_model(self, epoch, batch, logs, filepath):
+        if epoch + 1 < self.start_epoch:
+            return False
+        return super()._should_save_model(epoch, batch, logs, filepath)
 
     def _get_file_path(self, epoch, batch, logs):
         if self._redirect is not None:

@@ -29,6 +29,11 @@ class SelectionRule:
             start with `val_`. A test or training metric raises
             `SelectionError`. Defaults to `"val_mae"`.
         mode: str. `"min"` or `"max"`. Defaults to `"min"`.
+        start_epoch: int. First epoch (1-based) eligible for selection;
+            earlier epochs are neither saved nor selected. Defaults to 1.
+        ties: str. `"first"`: an equal later value keeps the earlier
+            checkpoint (Keras); `"last"`: it replaces it (`>=`, as the
+            DashFusion official `check_and_save`). Defaults to `"first"`.
 
     Example:
 
@@ -41,7 +46,8 @@ class SelectionRule:
     ```
     """
 
-    def __init__(self, monitor="val_mae", mode="min"):
+    def __init__(self, monitor="val_mae", mode="min", start_epoch=1,
+                 ties="first"):  # fmt: skip
         monitor = str(monitor)
         if "test" in monitor.lower():
             raise SelectionError(
@@ -57,14 +63,23 @@ class SelectionRule:
             )
         if mode not in ("min", "max"):
             raise ValueError(f"`mode` must be 'min' or 'max', got {mode!r}.")
+        if ties not in ("first", "last"):
+            raise ValueError(f"`ties` must be 'first' or 'last', got {ties!r}.")
+        if int(start_epoch) < 1:
+            raise ValueError(f"`start_epoch` must be >= 1, got {start_epoch}.")
         self.monitor = monitor
         self.mode = mode
+        self.start_epoch = int(start_epoch)
+        self.ties = ties
 
     def describe(self):
         return {
             "monitor": self.monitor,
             "mode": self.mode,
-            "rule": f"{self.mode} {self.monitor} over epochs (validation "
+            "start_epoch": self.start_epoch,
+            "ties": self.ties,
+            "rule": f"{self.mode} {self.monitor} over epochs "
+            f"{self.start_epoch}.. (validation "
             "split only); the test split is read once, after the selected "
             "checkpoint is sealed",
         }
@@ -94,6 +109,8 @@ class SelectionRule:
             monitor=self.monitor,
             mode=self.mode,
             save_best_only=True,
+            start_epoch=self.start_epoch,
+            replace_ties=self.ties == "last",
         )
 
     def early_stopping(self, patience):
@@ -108,14 +125,19 @@ class SelectionRule:
         finite = [
             (index, float(value))
             for index, value in enumerate(values)
-            if value is not None and math.isfinite(float(value))
+            if value is not None
+            and math.isfinite(float(value))
+            and index + 1 >= self.start_epoch
         ]
         if not finite:
             raise SelectionError(
-                f"The history has no finite {self.monitor!r} values (keys: "
+                f"The history has no finite {self.monitor!r} values from "
+                f"epoch {self.start_epoch} on (keys: "
                 f"{sorted(history or {})}); nothing was selected on "
                 "validation."
             )
+        if self.ties == "last":
+            finite.reverse()  # min/max return the first of equal values
         pick = min if self.mode == "min" else max
         return pick(finite, key=lambda item: item[1])
 
