@@ -132,6 +132,12 @@ def parse_args(argv=None):
         default="valid",
         help="each row's last valid step, or index T-1 (the proxy code)",
     )
+    parser.add_argument(
+        "--no-key-padding-mask",
+        action="store_true",
+        help="attend to padded steps in the audio/vision encoders (the "
+        "proxy code); default: padded keys are masked",
+    )
     args = parser.parse_args(argv)
     variant = [
         name
@@ -188,6 +194,7 @@ def build_model(args):
         residual_dropout=settings["residual_dropout"],
         embedding_dropout=settings["embedding_dropout"],
         last_valid_step=args.last_step == "valid",
+        key_padding_mask=not args.no_key_padding_mask,
         fusion=args.fusion,
         margin=settings["margin"],
         intra_modal_weight=settings["intra_modal_weight"],

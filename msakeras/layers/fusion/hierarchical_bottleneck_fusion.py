@@ -264,11 +264,11 @@ class HierarchicalBottleneckFusion(keras.layers.Layer):
     blocks, no output projections, FFN `Dense(intermediate) → GELU →
     Dense(width)`, LayerNorm epsilon 1e-5 (PyTorch's).
 
-    DECISION (models.md §8.4 says the official attention takes no masks):
-    key masks are applied wherever a modality sequence or `H` is attended
-    (the self block on `H` and the Multi-CA keys), so padded steps never
-    change the output; omit the masks to reproduce the official
-    behaviour. Bottleneck tokens are always valid keys.
+    Masks: the official attention takes none; calling without masks
+    reproduces it (`DashFusionModel`'s default). Given masks, padded keys
+    are masked wherever a modality sequence or `H` is attended (the self
+    block on `H` and the Multi-CA keys), so padded steps never change the
+    output. Bottleneck tokens are always valid keys.
 
     Args:
         num_layers: int. Depth `D`: 2 (MOSI, SIMS) or 3 (MOSEI). Defaults

@@ -232,10 +232,10 @@ class TemporalAlignment(keras.layers.Layer):
     of the summed heads (official `layers.py::TemporalAlignment`). `H` lies
     on the text time axis.
 
-    DECISION: the official code applies no key mask here (padded frames,
-    zero vectors, get logit 0 and dilute the softmax; models.md §8.3).
-    Pass `audio_mask`/`vision_mask` to mask padded keys (the model's
-    default, `mask_attention=True`); omit them for the official behaviour.
+    The official code applies no key mask here (padded frames, zero
+    vectors, get logit 0 and dilute the softmax); without
+    `audio_mask`/`vision_mask` this layer does the same (the model's
+    default, `mask_attention=False`). Pass them to mask padded keys.
 
     Args:
         num_heads: int. Defaults to `8`.

@@ -55,9 +55,12 @@ class DashFusionModel(msa_model.MSAModel):
     works and the supervised pairs are derived in-batch from the labels
     (same class positive, other class negative; GAP, not in the paper).
 
-    DECISION: `mask_attention=True` masks padded keys in the temporal
-    alignment and the HBF (the official code masks neither, models.md
-    §8.3-8.4; `False` reproduces that).
+    Key masks: the audio/vision encoders mask padded keys (official
+    `src_key_padding_mask`). The temporal alignment and the HBF do not by
+    default, as the official `layers.py` (padded steps are zero vectors
+    there, and the biased key projections of the HBF blocks turn them into
+    bias vectors that take part in every softmax). `mask_attention=True`
+    masks them too (an option; padded steps then never enter a softmax).
 
     Args:
         text_encoder: `msakeras.layers.BertTextEncoder`.
@@ -94,7 +97,9 @@ class DashFusionModel(msa_model.MSAModel):
             (Table V "Concat": `[h_f; X_t[:,0]; X_v[:,0]; X_a[:,0]]` to the
             same head; GAP: which vectors the paper concatenates is not
             stated). Defaults to `"hbf"`.
-        mask_attention: bool. See DECISION above. Defaults to `True`.
+        mask_attention: bool. Mask padded keys in the temporal alignment
+            and the HBF (see "Key masks" above). Defaults to `False`
+            (official).
 
     Inputs: `text_token_ids`, `text_padding_mask` `(batch, text_steps)`,
     `audio` `(batch, audio_steps, audio_dim)`, `audio_mask`, `vision`,
@@ -154,7 +159,7 @@ class DashFusionModel(msa_model.MSAModel):
         semantic_alignment=True,
         supervised_contrastive=True,
         fusion="hbf",
-        mask_attention=True,
+        mask_attention=False,
         **kwargs,
     ):
         argument_checks.check_choice("fusion", fusion, ("hbf", "concat"))

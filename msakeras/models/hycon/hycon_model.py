@@ -33,12 +33,18 @@ class HyConModel(msa_model.MSAModel):
       0.3 ReLU, 0.3 residual, 0.2 embedding), then the last time step:
       `x^a`, `x^v`. All widths are `d = 50`.
     - "Last time step": the proxy code takes index `T-1` whatever the true
-      length (MAG-BERT data, all sequences padded to 50). DECISION
-      (models.md §4.2): `last_valid_step=True` (default here, for our
-      masked HDF5 data) takes each row's last *valid* step;
-      `last_valid_step=False` takes index `T-1`. Either way the masks also
-      zero padded steps in the projections and mask padded keys in
-      attention (DECISION: the proxy code attends to padding).
+      length (MAG-BERT data, all sequences padded to 50). DECISION:
+      `last_valid_step=True` (default here, for our right-padded HDF5
+      data, where index `T-1` of a short row is padding) takes each row's
+      last *valid* step; `last_valid_step=False` takes index `T-1` (the
+      reference).
+    - Key padding: the proxy MulT encoder attends to every step, padding
+      included. DECISION: `key_padding_mask=True` (default) masks padded
+      keys in the audio/vision encoders, so padding never changes a valid
+      step; `key_padding_mask=False` attends to all keys (the reference).
+      Either way the masks zero padded steps in the projections and the
+      positions.
+      `last_valid_step=False, key_padding_mask=False` is the reference.
     - fusion (`fusion=`, Table 4): `"add"` `x^l + x^a + x^v` (default,
       `AdditionFusion`), `"concat"` (`ConcatenationFusion`), `"tensor"`
       (TFN outer product, `TensorFusion`), `"graph"` (ARGF graph fusion,
@@ -71,6 +77,9 @@ class HyConModel(msa_model.MSAModel):
         embedding_dropout: float. Defaults to `0.2` (MIB; MCL 0.3).
         last_valid_step: bool. Gather each row's last valid step (`True`)
             or index `T-1` (`False`, the proxy code). Defaults to `True`.
+        key_padding_mask: bool. Mask padded keys in the audio/vision MulT
+            encoders (`True`) or attend to every step (`False`, the proxy
+            code). Defaults to `True`.
         fusion: str. `"add"`, `"concat"`, `"tensor"` or `"graph"`.
             Defaults to `"add"`.
         graph_hidden_dim: int. Hidden width of `GraphFusion`'s node MLPs.
@@ -135,6 +144,7 @@ class HyConModel(msa_model.MSAModel):
         residual_dropout=0.3,
         embedding_dropout=0.2,
         last_valid_step=True,
+        key_padding_mask=True,
         fusion="add",
         graph_hidden_dim=64,
         margin=0.8,
@@ -176,6 +186,7 @@ class HyConModel(msa_model.MSAModel):
                 relu_dropout=relu_dropout,
                 residual_dropout=residual_dropout,
                 embedding_dropout=embedding_dropout,
+                use_key_padding_mask=key_padding_mask,
                 name=f"{modality}_encoder",
             )
             for modality in ("audio", "vision")
@@ -215,6 +226,7 @@ class HyConModel(msa_model.MSAModel):
         self.residual_dropout = residual_dropout
         self.embedding_dropout = embedding_dropout
         self.last_valid_step = last_valid_step
+        self.key_padding_mask = key_padding_mask
         self.fusion_type = fusion
         self.graph_hidden_dim = graph_hidden_dim
         self.margin = margin
@@ -312,6 +324,7 @@ class HyConModel(msa_model.MSAModel):
             "residual_dropout": self.residual_dropout,
             "embedding_dropout": self.embedding_dropout,
             "last_valid_step": self.last_valid_step,
+            "key_padding_mask": self.key_padding_mask,
             "fusion": self.fusion_type,
             "graph_hidden_dim": self.graph_hidden_dim,
             "margin": self.margin,
