@@ -49,6 +49,11 @@ class SelfMIModel(self_mm_features.SelfMMFeatures, msa_model.MSAModel):
       into `Z^m` (DECISION: `G^s` and `R^s` learn from it, the backbone
       does not); from a sample's second epoch its labels move towards
       `clamp(R^s(p̄^s), ±H)` with Self-MM's epoch momentum (DECISION).
+    - Algorithm 1 (`if n ≠ 1`): `L_CPC` and `L_gen` enter the loss from
+      epoch 2 only; in epoch 1 they are zero (tracked as 0) and the
+      labels stay `y_m`. `n` is the label state's per-sample epoch (its
+      visit count plus one); evaluation includes them once epoch 2 has
+      trained (some sample visited twice).
 
     Objective (eq. 17 plus §6.5, GAP on the combination):
     `L = mean_i[|ŷ_m − y_m| + Σ_s tanh(|y_s − y_m|)·|ŷ_s − y_s|]
@@ -316,10 +321,14 @@ class SelfMIModel(self_mm_features.SelfMMFeatures, msa_model.MSAModel):
             sample_weight=sample_weight,
             training=training,
         )
+        # Algorithm 1: CPC and ULG_MI's label generation run only from
+        # epoch 2 (`if n != 1`).
+        gate = self._from_second_epoch(x, training)
         if self.cpc_modalities:
             cpc = sum(
                 ops.mean(
-                    losses.info_nce(
+                    gate
+                    * losses.info_nce(
                         y_pred[f"{modality}_embedding"],
                         y_pred[f"cpc_{modality}"],
                     )
@@ -342,7 +351,7 @@ class SelfMIModel(self_mm_features.SelfMMFeatures, msa_model.MSAModel):
                 for modality in MODALITIES
             }
             generation = sum(
-                ops.mean(ops.abs(generated[modality] - y_m))
+                ops.mean(gate * ops.abs(generated[modality] - y_m))
                 for modality in MODALITIES
             )
             self.generation_tracker.update_state(generation)
@@ -359,6 +368,19 @@ class SelfMIModel(self_mm_features.SelfMMFeatures, msa_model.MSAModel):
             self.unimodal_tracker.update_state(unimodal)
             loss = loss + unimodal
         return loss
+
+    def _from_second_epoch(self, x, training):
+        """1.0 where Algorithm 1's epoch `n` is past 1, else 0.0.
+
+        Training: per sample, `n` is its visit count plus one (the label
+        state's epoch counter, as the label momentum). Evaluation: 1.0
+        once some sample has been visited twice (epoch 2 has run), so
+        `val_loss` holds the CPC/generation terms from epoch 2 on.
+        """
+        state = self.label_state
+        if training and x is not None and "index" in x:
+            return ops.cast(state.visit_epochs(x["index"]) > 1.0, "float32")
+        return ops.cast(ops.max(state.visits) >= 2, "float32")
 
     # --- optimisation ------------------------------------------------------
     def make_optimizers(

@@ -157,6 +157,47 @@ class SelfMIModelTest(test_case.TestCase):
             )
         self.assertAllClose(loss, expected, atol=1e-4, rtol=1e-4)
 
+    def test_cpc_and_label_generation_start_at_epoch_two(self):
+        # Algorithm 1: `if n != 1` -- CPC loss and generated labels from
+        # epoch 2 on; epoch 1 trains the task heads only.
+        x, y = tiny_data()
+        model = tiny_model(label_generator="ulg_mi", cpc_weight=0.3)
+        model.compile(optimizer=keras.optimizers.Adam(1e-2))
+        # G^s and R^s learn only from L_CPC and L_gen.
+        watched = [
+            weight
+            for name in ("cpc_text", "cpc_audio", "generator_text")
+            for weight in model.get_layer(name).weights
+        ]
+
+        def values():
+            return [keras.ops.convert_to_numpy(w).copy() for w in watched]
+
+        state = model.get_layer("label_state")
+        by_index = np.empty(NUM_SAMPLES, "float32")
+        by_index[x["index"]] = y[:, 0]
+        initial = values()
+        first = model.fit(x, y, batch_size=3, epochs=1, verbose=0).history
+        self.assertEqual(first["cpc_loss"][0], 0.0)
+        self.assertEqual(first["generation_loss"][0], 0.0)
+        for before, after in zip(initial, values()):
+            self.assertAllClose(after, before, atol=0, rtol=0)
+        for modality in ("text", "audio", "vision"):
+            self.assertAllClose(
+                state.label_tables[modality], by_index, atol=1e-6
+            )
+        after_first = values()
+        second = model.fit(x, y, batch_size=3, epochs=1, verbose=0).history
+        self.assertGreater(second["cpc_loss"][0], 0.0)
+        self.assertGreater(second["generation_loss"][0], 0.0)
+        changed = [
+            np.abs(after - before).max()
+            for before, after in zip(after_first, values())
+        ]
+        self.assertGreater(min(changed), 0.0)
+        moved = keras.ops.convert_to_numpy(state.label_tables["text"])
+        self.assertGreater(np.abs(moved - by_index).max(), 1e-4)
+
     def test_generator_gradient_stops_at_fusion(self):
         x, y = tiny_data()
         model = tiny_model(label_generator="ulg_mi")
