@@ -43,6 +43,45 @@ class SelectionRuleTest(TestCase):
         with self.assertRaises(SelectionError):
             SelectionRule("val_corr").best_epoch(history)
 
+    def test_start_epoch_and_ties(self):
+        history = {"val_mae": [0.1, 0.5, 0.4, 0.4, 0.6]}
+        self.assertEqual(SelectionRule().best_epoch(history), (0, 0.1))
+        self.assertEqual(
+            SelectionRule(start_epoch=2).best_epoch(history), (2, 0.4)
+        )
+        self.assertEqual(
+            SelectionRule(start_epoch=2, ties="last").best_epoch(history),
+            (3, 0.4),
+        )
+        with self.assertRaises(SelectionError):
+            SelectionRule(start_epoch=6).best_epoch(history)
+        with self.assertRaises(ValueError):
+            SelectionRule(ties="middle")
+        with self.assertRaises(ValueError):
+            SelectionRule(start_epoch=0)
+
+    def test_checkpoint_saves_what_best_epoch_selects(self):
+        # DashFusion's `check_and_save`: from epoch 2, `>=` replaces.
+        values = [0.1, 0.5, 0.4, 0.4, 0.6]
+        for rule, saved in (
+            (SelectionRule(), [1]),
+            (SelectionRule(start_epoch=2, ties="last"), [2, 3, 4]),
+        ):
+            directory = os.path.join(self.temp_dir, f"{rule.ties}")
+            callback = rule.checkpoint_callback(
+                os.path.join(directory, "model_{epoch}.keras")
+            )
+            callback.set_model(tiny_model())
+            callback.on_train_begin()
+            for epoch, value in enumerate(values):
+                callback.on_epoch_end(epoch, {"val_mae": value})
+            self.assertEqual(
+                sorted(os.listdir(directory)),
+                [f"model_{epoch}.keras" for epoch in saved],
+            )
+            best, _ = rule.best_epoch({"val_mae": values})
+            self.assertEqual(best + 1, saved[-1])
+
     def test_sealed_selection_is_made_only_by_seal(self):
         with self.assertRaises(SelectionError):
             SealedSelection(None, SelectionRule(), "x", "0", 0, 0.0)
