@@ -84,7 +84,11 @@ DASHFUSION_SAMPLER = {
 }
 # Audio / vision sequence lengths of config.py (MOSI 375 / 500, MOSEI
 # 500 / 500, SIMS 400 / 55): the position tables' sizes.
-DASHFUSION_LENGTHS = {"mosi": (375, 500), "mosei": (500, 500), "sims": (400, 55)}
+DASHFUSION_LENGTHS = {
+    "mosi": (375, 500),
+    "mosei": (500, 500),
+    "sims": (400, 55),
+}
 
 HYCON_PAPER = {
     # §4.4: "Adam ... learning rate is set to 1e-5. The modality margin α
