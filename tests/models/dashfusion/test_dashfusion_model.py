@@ -151,6 +151,32 @@ class DashFusionModelTest(test_case.TestCase):
         for key in clean:
             self.assertAllClose(clean[key], perturbed[key], atol=1e-4)
 
+    def test_attention_masks_are_off_by_default(self):
+        # Official layers.py: no key masks in the temporal alignment or
+        # the HBF; `mask_attention=True` is the option.
+        x, _ = tiny_data()
+        official = tiny_model()
+        self.assertFalse(official.get_config()["mask_attention"])
+        masked = tiny_model(mask_attention=True)
+        masked.set_weights(official.get_weights())
+        a = keras.ops.convert_to_numpy(official(x, training=False)["sentiment"])
+        b = keras.ops.convert_to_numpy(masked(x, training=False)["sentiment"])
+        # Rows 0-2 hold padding (audio, text, vision): the settings differ
+        # there; row 3 has none: they agree.
+        for row in range(3):
+            self.assertGreater(np.abs(a[row] - b[row]).max(), 1e-4)
+        self.assertAllClose(a[3], b[3], atol=1e-5)
+        full = {key: value.copy() for key, value in x.items()}
+        for key in ("text_padding_mask", "audio_mask", "vision_mask"):
+            full[key][:] = 1
+        a = keras.ops.convert_to_numpy(
+            official(full, training=False)["sentiment"]
+        )
+        b = keras.ops.convert_to_numpy(
+            masked(full, training=False)["sentiment"]
+        )
+        self.assertAllClose(a, b, atol=1e-5)
+
     @parameterized.named_parameters(
         ("no_temporal_alignment", {"temporal_alignment": False}),
         ("no_semantic_alignment", {"semantic_alignment": False}),

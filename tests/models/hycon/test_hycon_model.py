@@ -170,6 +170,65 @@ class HyConModelTest(TestCase):
                     msg=f"{mode} {modality}",
                 )
 
+    def test_key_padding_mask_option(self):
+        # Rows 0-1 full length, rows 2-3 padded (audio and vision).
+        x, _ = tiny_batch(4, seed=1)
+        rng = np.random.RandomState(2)
+        lengths = {"audio": [6, 6, 2, 3], "vision": [5, 5, 2, 4]}
+        for key, row_lengths in lengths.items():
+            steps = x[key].shape[1]
+            mask = np.arange(steps)[None] < np.array(row_lengths)[:, None]
+            x[f"{key}_mask"] = mask.astype("int32")
+            x[key] = (rng.normal(size=x[key].shape) * mask[..., None]).astype(
+                "float32"
+            )
+        masked = tiny_model(key_padding_mask=True)
+        unmasked = tiny_model(key_padding_mask=False)
+        unmasked.set_weights(masked.get_weights())
+        self.assertFalse(unmasked.get_config()["key_padding_mask"])
+        self.assertTrue(masked.get_config()["key_padding_mask"])
+        revived = unmasked.from_config(unmasked.get_config())
+        self.assertFalse(
+            revived.get_layer("audio_encoder").use_key_padding_mask
+        )
+        out_masked = masked(x, training=False)
+        out_unmasked = unmasked(x, training=False)
+        for modality in ("audio", "vision"):
+            a = keras.ops.convert_to_numpy(out_masked[f"{modality}_embedding"])
+            b = keras.ops.convert_to_numpy(
+                out_unmasked[f"{modality}_embedding"]
+            )
+            # No padding: the two settings agree; padding: they differ.
+            self.assertAllClose(a[:2], b[:2], atol=1e-5)
+            for row in (2, 3):
+                self.assertGreater(np.abs(a[row] - b[row]).max(), 1e-4)
+        # Reference for the masked setting: the padded row computed alone,
+        # cut to its valid length (no padding at all); the unmasked
+        # setting (the proxy code) lets the padding change it.
+        row = 2
+        cut = {
+            "text_token_ids": x["text_token_ids"][row : row + 1],
+            "text_padding_mask": x["text_padding_mask"][row : row + 1],
+        }
+        for key, row_lengths in lengths.items():
+            length = row_lengths[row]
+            cut[key] = x[key][row : row + 1, :length]
+            cut[f"{key}_mask"] = x[f"{key}_mask"][row : row + 1, :length]
+        alone = masked(cut, training=False)
+        alone_unmasked = unmasked(cut, training=False)
+        for modality in ("audio", "vision"):
+            key = f"{modality}_embedding"
+            self.assertAllClose(out_masked[key][row], alone[key][0], atol=1e-5)
+            # Cut to its length, the row has no padding: both agree...
+            self.assertAllClose(
+                alone_unmasked[key][0], alone[key][0], atol=1e-5
+            )
+            # ...and the unmasked model differs only through the padding.
+            difference = keras.ops.convert_to_numpy(
+                out_unmasked[key][row] - alone_unmasked[key][0]
+            )
+            self.assertGreater(np.abs(difference).max(), 1e-4)
+
     def test_bad_config(self):
         for kwargs, argument in [
             ({"fusion": "lmf"}, "fusion"),
