@@ -751,7 +751,9 @@ def logged_history(directory, history):
 
 # --- export ------------------------------------------------------------------
 def best_validation_seed(args, seeds):
-    """The seed whose `history.csv` has the lowest `val_mae` (validation)."""
+    """The seed whose `history.csv` has the lowest `val_mae` (validation),
+    over the epochs the recipe's selection rule allows."""
+    rule = selection_rule(args)
     best, best_value = None, None
     for seed in seeds:
         path = os.path.join(args.output_dir, f"seed_{seed}", "history.csv")
@@ -762,7 +764,10 @@ def best_validation_seed(args, seeds):
         history = pd.read_csv(path)
         if "val_mae" not in history or history["val_mae"].isna().all():
             continue
-        value = float(history["val_mae"].min())
+        try:
+            _, value = rule.best_epoch({"val_mae": history["val_mae"].tolist()})
+        except experiment.SelectionError:
+            continue
         if best_value is None or value < best_value:
             best, best_value = seed, value
     return best if best is not None else seeds[0]

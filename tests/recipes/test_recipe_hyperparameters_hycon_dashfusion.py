@@ -178,3 +178,20 @@ class FixedBudgetTest(TestCase):
         # HyCon keeps the standard rule.
         args, _ = self.early_stopping(hycon, "--epochs", "5")
         self.assertEqual(common.selection_rule(args).start_epoch, 1)
+
+    def test_export_picks_the_seed_by_the_same_rule(self):
+        import pandas as pd
+
+        for seed, values in ((1, [0.1, 0.9, 0.8]), (2, [0.5, 0.4, 0.45])):
+            directory = os.path.join(self.temp_dir, f"seed_{seed}")
+            os.makedirs(directory)
+            pd.DataFrame({"epoch": [0, 1, 2], "val_mae": values}).to_csv(
+                os.path.join(directory, "history.csv"), index=False
+            )
+        # DashFusion ignores epoch 1 (0.1): seed 2 (0.4) wins; HyCon's
+        # standard rule takes seed 1.
+        for module, expected in ((dashfusion, 2), (hycon, 1)):
+            args, _ = self.early_stopping(module, "--epochs", "3")
+            self.assertEqual(
+                common.best_validation_seed(args, [1, 2]), expected
+            )
