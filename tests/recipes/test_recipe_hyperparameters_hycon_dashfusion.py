@@ -8,7 +8,8 @@ code, not read from the recipes:
   and the sampler constants of `src/dataloader/{MOSI,MOSEI,SIMS}.py`).
 - HyCon (Mai et al., TAFFC 2023, §4.4: Adam 1e-5, α = 0.8,
   λ1 = λ2 = λ3 = 1, d = 50) and the proxy MIB code for the rest
-  (`main_mib.py`: 50 epochs, no early stopping).
+  (`main_mib.py`: 50 epochs, no early stopping; BBFN `config.py`:
+  batch size 32).
 """
 
 import os
@@ -103,6 +104,8 @@ HYCON_PAPER = {
     "hidden_dim": 50,
     # Proxy MIB `main_mib.py`: --n_epochs 50, every epoch trained.
     "epochs": 50,
+    # Proxy BBFN `src/config.py`: get_config(batch_size=32).
+    "batch_size": 32,
 }
 
 
