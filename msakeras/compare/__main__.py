@@ -79,7 +79,7 @@ def main(argv=None):
     print(
         "\nHolm columns: p-values corrected across the "
         f"{len(table)} metrics (Holm-Bonferroni). Undefined statistics "
-        "are blank (see the `undefined` column), never ±inf."
+        "are blank (see the `undefined` column), never infinite."
     )
     if args.csv:
         table.to_csv(args.csv)
