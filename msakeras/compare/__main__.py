@@ -6,7 +6,10 @@
 Each RUN_DIR is a recipe `--output-dir` (`seed_<seed>/run.json`). Prints a
 Markdown table: per metric, mean ± std over each run's seeds, then a paired
 t-test and a Wilcoxon signed-rank test (scipy, two-sided) over the seeds
-both runs have.
+both runs have, with Holm-corrected p-values across the metrics. A
+statistic that is undefined (constant differences, fewer than two pairs)
+is left blank and named in the `undefined` column; fewer than five pairs
+print a warning.
 """
 
 import argparse
@@ -57,13 +60,27 @@ def main(argv=None):
             seed_comparison.mean_std_text(table, name, args.digits),
         )
         shown = shown.drop(columns=[f"{name} mean", f"{name} std"])
-    markdown = shown.to_markdown(floatfmt=f".{args.digits}g")
+    # Undefined statistics print blank, never "nan" or "inf".
+    shown = shown.astype(object).where(shown.notna(), None)
+    markdown = shown.to_markdown(floatfmt=f".{args.digits}g", missingval="")
     print(
         f"A = {names[0]} ({args.run_a}): seeds {sorted(scores_a)}\n"
         f"B = {names[1]} ({args.run_b}): seeds {sorted(scores_b)}\n"
         "paired tests over matching seeds (scipy ttest_rel, wilcoxon)\n"
     )
+    pairs = int(table["pairs"].max()) if len(table) else 0
+    if pairs < seed_comparison.FEW_PAIRS:
+        print(
+            f"warning: only {pairs} paired seed(s); with fewer than "
+            f"{seed_comparison.FEW_PAIRS} pairs the tests have little "
+            "power and a small p-value is not evidence of a difference.\n"
+        )
     print(markdown)
+    print(
+        "\nHolm columns: p-values corrected across the "
+        f"{len(table)} metrics (Holm-Bonferroni). Undefined statistics "
+        "are blank (see the `undefined` column), never infinite."
+    )
     if args.csv:
         table.to_csv(args.csv)
     if args.markdown:

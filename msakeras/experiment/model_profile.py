@@ -18,10 +18,15 @@ MODEL_CLASSES = {
     "mmim": "MMIMModel",
     "hycon": "HyConModel",
     "self_mi": "SelfMIModel",
+    "mcer": "MCERModel",
     "dashfusion": "DashFusionModel",
 }
 """Model names (as in `recipes/<name>.py`) and their `msakeras.models`
 classes."""
+
+
+NEEDS_NUM_TRAIN_SAMPLES = ("self_mi", "mcer")
+"""Models whose per-sample label tables are sized by the training set."""
 
 
 def synthetic_batch(dataset="mosi", batch_size=32, seed=0, **shapes):
@@ -42,7 +47,8 @@ def synthetic_batch(dataset="mosi", batch_size=32, seed=0, **shapes):
 def build_named_model(name, text_encoder, audio_dim, vision_dim, **kwargs):
     """`msakeras.models.<Class>` of a model name with its default settings.
 
-    `self_mi` also needs `num_train_samples` (its label tables' size).
+    `self_mi` and `mcer` also need `num_train_samples` (their label
+    tables' size).
     """
     from msakeras import models
 
@@ -51,7 +57,7 @@ def build_named_model(name, text_encoder, audio_dim, vision_dim, **kwargs):
             f"Unknown model {name!r}; expected one of {sorted(MODEL_CLASSES)}."
         )
     model_class = getattr(models, MODEL_CLASSES[name])
-    if name != "self_mi":
+    if name not in NEEDS_NUM_TRAIN_SAMPLES:
         kwargs.pop("num_train_samples", None)
     return model_class(
         text_encoder, audio_dim=audio_dim, vision_dim=vision_dim, **kwargs

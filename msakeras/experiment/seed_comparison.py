@@ -62,8 +62,13 @@ def paired_statistics(first, second):
 
     Returns:
         dict with `n`, `mean_difference`, `t_statistic`, `t_p_value`,
-        `wilcoxon_statistic`, `wilcoxon_p_value`; NaN where a test is
-        undefined (fewer than 2 pairs, or every difference zero).
+        `wilcoxon_statistic`, `wilcoxon_p_value` and `undefined` (why a
+        statistic is missing, or `""`). A statistic that is undefined is
+        NaN, never an infinity: the t statistic divides by the standard
+        deviation of the differences, so fewer than 2 pairs or constant
+        differences (two seeds that differ by the same amount) leave it
+        undefined (scipy reports `t = ±inf, p = 0`, which reads as highly
+        significant); all-zero differences leave both tests undefined.
     """
     from scipy import stats
 
@@ -84,20 +89,57 @@ def paired_statistics(first, second):
         "t_p_value": math.nan,
         "wilcoxon_statistic": math.nan,
         "wilcoxon_p_value": math.nan,
+        "undefined": "",
     }
-    if first.size < 2 or not np.any(differences != 0):
+    if first.size < 2:
+        result["undefined"] = "fewer than 2 pairs"
+        return result
+    if not np.any(differences != 0):
+        result["undefined"] = "all differences zero"
         return result
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        t_test = stats.ttest_rel(second, first)
         wilcoxon = stats.wilcoxon(second, first)
+        result.update(
+            wilcoxon_statistic=float(wilcoxon.statistic),
+            wilcoxon_p_value=float(wilcoxon.pvalue),
+        )
+        # Equal up to rounding (0.65 - 0.70 and 0.75 - 0.80 differ in the
+        # last bit): a t of 1e15 is as meaningless as an infinite one.
+        if np.allclose(differences, differences[0], rtol=1e-9, atol=1e-12):
+            result["undefined"] = "t: constant differences (zero variance)"
+            return result
+        t_test = stats.ttest_rel(second, first)
     result.update(
         t_statistic=float(t_test.statistic),
         t_p_value=float(t_test.pvalue),
-        wilcoxon_statistic=float(wilcoxon.statistic),
-        wilcoxon_p_value=float(wilcoxon.pvalue),
     )
     return result
+
+
+def holm_adjusted(p_values):
+    """Holm-Bonferroni adjusted p-values (family-wise error across tests).
+
+    With the `m` defined p-values sorted ascending, `p_(i)` becomes
+    `max_{j <= i} min(1, (m - j + 1) p_(j))` (1-based `j`); NaN entries
+    (undefined tests) stay NaN and do not count in `m`.
+
+    Args:
+        p_values: sequence of float.
+
+    Returns:
+        A float64 NumPy array of the adjusted p-values, in input order.
+    """
+    p_values = np.asarray(p_values, dtype=np.float64)
+    adjusted = np.full(p_values.shape, np.nan)
+    defined = np.flatnonzero(np.isfinite(p_values))
+    order = defined[np.argsort(p_values[defined], kind="stable")]
+    count = order.size
+    running = 0.0
+    for rank, index in enumerate(order):
+        running = max(running, min(1.0, (count - rank) * p_values[index]))
+        adjusted[index] = running
+    return adjusted
 
 
 def compare_runs(scores_a, scores_b, names=("A", "B"), metrics=None):
@@ -113,7 +155,9 @@ def compare_runs(scores_a, scores_b, names=("A", "B"), metrics=None):
     Returns:
         A `pandas.DataFrame` indexed by metric with columns
         `<A> mean`, `<A> std`, `<A> seeds`, the same for B, `pairs`,
-        `mean diff (B-A)`, `t`, `t p`, `Wilcoxon W`, `Wilcoxon p`. Std is
+        `mean diff (B-A)`, `t`, `t p`, `t p (Holm)`, `Wilcoxon W`,
+        `Wilcoxon p`, `Wilcoxon p (Holm)` and `undefined`. The Holm columns
+        correct each test's p-values across the metrics of the table. Std is
         the sample standard deviation (ddof 1).
     """
     name_a, name_b = names
@@ -150,10 +194,22 @@ def compare_runs(scores_a, scores_b, names=("A", "B"), metrics=None):
             "t p": statistics["t_p_value"],
             "Wilcoxon W": statistics["wilcoxon_statistic"],
             "Wilcoxon p": statistics["wilcoxon_p_value"],
+            "undefined": statistics["undefined"],
         }
     table = pd.DataFrame.from_dict(rows, orient="index")
+    if not table.empty:
+        for column in ("t p", "Wilcoxon p"):
+            table.insert(
+                list(table.columns).index(column) + 1,
+                f"{column} (Holm)",
+                holm_adjusted(table[column].to_numpy()),
+            )
     table.index.name = "metric"
     return table
+
+
+FEW_PAIRS = 5
+"""Below this many paired seeds the tests have little power: warn."""
 
 
 def _std(values):

@@ -3,7 +3,7 @@
     python -m msakeras.profile MODEL_NAME [--dataset mosi] [--batch-size 32]
         [--text-backbone NAME_OR_DIR] [--steps 5] [--no-flops] [--json OUT]
 
-MODEL_NAME is `mmim`, `hycon`, `self_mi` or `dashfusion` (built with the
+MODEL_NAME is `mmim`, `hycon`, `self_mi`, `mcer` or `dashfusion` (built with the
 class defaults and the bundled MiniLM, or `--text-backbone`), or a trained
 `.keras` file. Runs on a synthetic batch shaped like `--dataset`'s release
 on the current backend (`KERAS_BACKEND`) and prints: parameters per block

@@ -60,8 +60,61 @@ class PairedStatisticsTest(TestCase):
         with self.assertRaises(ValueError):
             paired_statistics([0.1, 0.2], [0.1])
 
+    def test_constant_differences_leave_t_undefined_not_infinite(self):
+        # Two seeds, B better by exactly 0.05 on both: scipy's t is -inf
+        # with p = 0, which would read as "highly significant".
+        result = paired_statistics([0.70, 0.80], [0.65, 0.75])
+        self.assertTrue(math.isnan(result["t_statistic"]))
+        self.assertTrue(math.isnan(result["t_p_value"]))
+        self.assertIn("constant", result["undefined"])
+        # Wilcoxon is defined: both signs negative, exact p = 2 / 2**2.
+        self.assertAlmostEqual(result["wilcoxon_p_value"], 0.5, 12)
+        self.assertEqual(paired_statistics(MAE_A, MAE_B)["undefined"], "")
+
+
+class HolmTest(TestCase):
+    def test_holm_against_a_hand_computation(self):
+        from msakeras.experiment.seed_comparison import holm_adjusted
+
+        # m = 4 defined p-values, one undefined (NaN stays NaN).
+        # sorted: 0.01 (x4 = 0.04), 0.02 (x3 = 0.06), 0.03 (x2 = 0.06),
+        # 0.5 (x1 = 0.5); running maximum keeps them monotone.
+        p = [0.03, float("nan"), 0.01, 0.5, 0.02]
+        adjusted = holm_adjusted(p)
+        expected = [0.06, float("nan"), 0.04, 0.5, 0.06]
+        np.testing.assert_allclose(adjusted, expected, rtol=1e-12)
+        # Monotonicity matters: 0.04, 0.011 -> 0.011*2=0.022 < 0.04 -> 0.04.
+        np.testing.assert_allclose(
+            holm_adjusted([0.011, 0.04, 0.9]), [0.033, 0.08, 0.9]
+        )
+        np.testing.assert_allclose(holm_adjusted([0.4, 0.6]), [0.8, 0.8])
+
 
 class CompareRunsTest(TestCase):
+    def test_holm_columns_and_few_pair_warning_in_the_cli(self):
+        run_a = write_run(
+            os.path.join(self.temp_dir, "a"), SEEDS[:2], [0.7, 0.8],
+            [0.78, 0.79],
+        )  # fmt: skip
+        run_b = write_run(
+            os.path.join(self.temp_dir, "b"), SEEDS[:2], [0.65, 0.75],
+            [0.80, 0.82],
+        )  # fmt: skip
+        table = compare_runs(load_run_scores(run_a), load_run_scores(run_b))
+        self.assertIn("t p (Holm)", table.columns)
+        self.assertIn("Wilcoxon p (Holm)", table.columns)
+        self.assertTrue(math.isnan(table.loc["MAE", "t"]))
+        import contextlib
+        import io
+
+        output = io.StringIO()
+        with contextlib.redirect_stdout(output):
+            self.assertEqual(compare_cli.main([run_a, run_b]), 0)
+        text = output.getvalue()
+        self.assertIn("warning: only 2 paired seed(s)", text)
+        self.assertNotRegex(text, r"(?<![a-z])-?inf(?![a-z])")
+        self.assertNotRegex(text, r"(?<![a-z])nan(?![a-z])")
+
     def test_table_pairs_matching_seeds_only(self):
         run_a = write_run(
             os.path.join(self.temp_dir, "a"), SEEDS, MAE_A, CORR_A

@@ -200,10 +200,13 @@ class MMIMModel(
                 kernel_initializer=initializer,
                 name=f"cpc_{modality}",
             )
+            # Each predictor maps Z to its encoder's *output* width: the
+            # sLSTM ends in a Dense to `*_hidden_dim` whatever its direction
+            # (official `RNNEncoder.linear_1: 2h -> out` when bidirectional).
             for modality, width in (
                 ("text", text_encoder.hidden_dim),
-                ("audio", audio_hidden_dim * (2 if bidirectional else 1)),
-                ("vision", vision_hidden_dim * (2 if bidirectional else 1)),
+                ("audio", audio_hidden_dim),
+                ("vision", vision_hidden_dim),
             )
         }
 

@@ -143,6 +143,24 @@ class MMIMModelTest(TestCase):
             2,
         )
 
+    def test_bidirectional_model_fits(self):
+        # MMSA's variant (the SIMS recipe): the sLSTMs are bidirectional but
+        # end in a Dense to `*_hidden_dim`, so the CPC predictors must map Z
+        # to that output width (they were sized 2h and crashed on step 1).
+        x, y = tiny_batch()
+        model = tiny_model(
+            bidirectional=True, audio_hidden_dim=6, vision_hidden_dim=5
+        )
+        model.compile()
+        outputs = model.predict(x, verbose=0)
+        self.assertEqual(outputs["audio_embedding"].shape, (12, 6))
+        self.assertEqual(outputs["cpc_audio"].shape, (12, 6))
+        self.assertEqual(outputs["vision_embedding"].shape, (12, 5))
+        self.assertEqual(outputs["cpc_vision"].shape, (12, 5))
+        history = model.fit(x, y, batch_size=6, epochs=2, verbose=0)
+        self.assertTrue(np.all(np.isfinite(history.history["loss"])))
+        self.assertTrue(np.all(np.isfinite(history.history["cpc_loss"])))
+
     def test_stage_two_gradients_are_clipped_globally(self):
         x, y = tiny_batch()
         model = tiny_model(two_stage=False)
