@@ -12,10 +12,17 @@ class CoupledL2Adam(keras.optimizers.Adam):
     moment updates (coupled L2), after any gradient clipping done on the
     raw gradients. Keras's `Adam(weight_decay=...)` is decoupled (AdamW
     style). MMIM, Self-MM, Self-MI and MCER use the coupled form
-    (models.md §3.9), which this class reproduces: clipping (`clipnorm`,
-    `global_clipnorm`) sees the raw gradients, then `l2_decay · w` is
-    added, then the usual Adam step.
+    (`docs/building_blocks.md`), which this class reproduces: clipping
+    (`clipnorm`, `global_clipnorm`) sees the raw gradients, then
+    `l2_decay · w` is added, then PyTorch's Adam step.
 
+    The step is torch's, not Keras's: with `m̂ = m / (1 − β1^t)` and
+    `v̂ = v / (1 − β2^t)`, `w ← w − lr · m̂ / (√v̂ + ε)`, ε = 1e-8 added
+    *after* the bias correction. Keras's `Adam` adds its ε (1e-7) to `√v`
+    before the correction, which is torch's rule with a step-dependent
+    `ε·√(1 − β2^t)`; the two differ most in the first steps and for small
+    gradients. With `amsgrad=True`, `v̂` is the running maximum of `v`
+    divided by `1 − β2^t`, as torch.
     Args:
         learning_rate: float or schedule. Defaults to `0.001`.
         l2_decay: float. The coupled L2 coefficient λ. Defaults to `0.0`.
@@ -40,15 +47,47 @@ class CoupledL2Adam(keras.optimizers.Adam):
             )
         if l2_decay < 0:
             raise ValueError(f"`l2_decay` must be >= 0; received {l2_decay}.")
+        kwargs.setdefault("epsilon", 1e-8)  # torch.optim.Adam's default
         super().__init__(learning_rate=learning_rate, **kwargs)
         self.l2_decay = l2_decay
 
     def update_step(self, gradient, variable, learning_rate):
+        dtype = variable.dtype
+        lr = ops.cast(learning_rate, dtype)
+        gradient = ops.cast(gradient, dtype)
         if self.l2_decay:
-            gradient = gradient + ops.cast(
-                self.l2_decay, gradient.dtype
-            ) * ops.cast(variable, gradient.dtype)
-        return super().update_step(gradient, variable, learning_rate)
+            gradient = gradient + ops.cast(self.l2_decay, dtype) * variable
+        local_step = ops.cast(self.iterations + 1, dtype)
+        bias_correction_1 = 1 - ops.power(
+            ops.cast(self.beta_1, dtype), local_step
+        )
+        bias_correction_2 = 1 - ops.power(
+            ops.cast(self.beta_2, dtype), local_step
+        )
+        index = self._get_variable_index(variable)
+        m = self._momentums[index]
+        v = self._velocities[index]
+        self.assign_add(
+            m, ops.multiply(ops.subtract(gradient, m), 1 - self.beta_1)
+        )
+        self.assign_add(
+            v,
+            ops.multiply(
+                ops.subtract(ops.square(gradient), v), 1 - self.beta_2
+            ),
+        )
+        if self.amsgrad:
+            v_max = self._velocity_hats[index]
+            self.assign(v_max, ops.maximum(v_max, v))
+            v = v_max
+        denominator = ops.add(
+            ops.sqrt(ops.divide(v, bias_correction_2)),
+            ops.cast(self.epsilon, dtype),
+        )
+        self.assign_sub(
+            variable,
+            ops.divide(ops.multiply(m, lr / bias_correction_1), denominator),
+        )
 
     def get_config(self):
         return {**super().get_config(), "l2_decay": self.l2_decay}

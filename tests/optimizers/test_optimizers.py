@@ -13,17 +13,26 @@ def _numpy_adam_step(
     step,
     beta_1=0.9,
     beta_2=0.999,
-    epsilon=1e-7,
+    epsilon=1e-8,
     m=None,
     v=None,
+    v_max=None,
 ):
+    """`torch.optim.Adam(weight_decay=l2_decay)`, as its documentation
+    writes the algorithm: ε is added after the bias correction."""
     gradient = gradient + l2_decay * weights
     m = np.zeros_like(weights) if m is None else m
     v = np.zeros_like(weights) if v is None else v
     m = beta_1 * m + (1 - beta_1) * gradient
     v = beta_2 * v + (1 - beta_2) * gradient**2
-    alpha = learning_rate * np.sqrt(1 - beta_2**step) / (1 - beta_1**step)
-    return weights - alpha * m / (np.sqrt(v) + epsilon), m, v
+    m_hat = m / (1 - beta_1**step)
+    if v_max is not None:  # amsgrad
+        v_max = np.maximum(v_max, v)
+        v_hat = v_max / (1 - beta_2**step)
+    else:
+        v_hat = v / (1 - beta_2**step)
+    weights = weights - learning_rate * m_hat / (np.sqrt(v_hat) + epsilon)
+    return weights, m, v, v_max
 
 
 class CoupledL2AdamTest(TestCase):
@@ -40,10 +49,38 @@ class CoupledL2AdamTest(TestCase):
             start=1,
         ):
             optimizer.apply([keras.ops.convert_to_tensor(gradient)], [variable])
-            expected, m, v = _numpy_adam_step(
+            expected, m, v, _ = _numpy_adam_step(
                 expected, gradient, 0.1, 0.5, step, m=m, v=v
             )
         self.assertAllClose(variable, expected, atol=1e-5)
+
+    def test_epsilon_after_bias_correction_as_torch(self):
+        # Gradients of order 1e-8: here torch's ε (1e-8, after the bias
+        # correction) and Keras's (1e-7, before it) give steps two orders
+        # of magnitude apart, so only torch's rule passes.
+        rng = np.random.default_rng(0)
+        initial = rng.normal(size=(3, 4))
+        for amsgrad in (False, True):
+            variable = keras.Variable(initial.astype("float32"))
+            optimizer = optimizers.CoupledL2Adam(
+                learning_rate=0.01, l2_decay=1e-9, amsgrad=amsgrad
+            )
+            self.assertEqual(optimizer.epsilon, 1e-8)
+            expected, m, v = initial, None, None
+            v_max = np.zeros_like(initial) if amsgrad else None
+            for step in range(1, 6):
+                gradient = rng.normal(size=(3, 4)) * 1e-8 * step
+                optimizer.apply(
+                    [keras.ops.convert_to_tensor(gradient.astype("float32"))],
+                    [variable],
+                )
+                expected, m, v, v_max = _numpy_adam_step(
+                    expected, gradient, 0.01, 1e-9, step, m=m, v=v,
+                    v_max=v_max,
+                )  # fmt: skip
+            moved = np.abs(expected - initial).max()
+            self.assertGreater(moved, 1e-3)  # steps of order lr / 2
+            self.assertAllClose(variable, expected, atol=2e-6, rtol=1e-5)
 
     def test_differs_from_decoupled_decay(self):
         coupled = keras.Variable(np.ones((3,), "float32"))
