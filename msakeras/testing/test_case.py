@@ -152,8 +152,18 @@ class TestCase(parameterized.TestCase):
             input_data,
         )
         output = cls(**init_kwargs)(**inputs, **call_kwargs)
-        first = keras.tree.flatten(output)[0]
-        pooled = _MeanToScalar()(first)
+        # Every output joins the loss: some outputs may depend only on
+        # frozen weights (MMILB's entropy projection).
+        pooled = (
+            keras.layers.Add()(
+                [
+                    _MeanToScalar()(tensor)
+                    for tensor in keras.tree.flatten(output)
+                ]
+            )
+            if len(keras.tree.flatten(output)) > 1
+            else _MeanToScalar()(output)
+        )
         model = keras.Model(inputs, pooled)
         model.compile(optimizer="sgd", loss="mse")
         batch = keras.tree.flatten(input_data)[0].shape[0]

@@ -18,6 +18,17 @@ def weights_by_path(model):
 def is_likelihood_critic(path):
     """A weight of an MMILB critic's likelihood heads (layers `mmilb_*`).
 
-    The critics' entropy projections are trained by the main pass.
+    The critics' entropy projections are frozen (non-trainable), so they
+    are not among the weights `weights_by_path` returns at all.
     """
     return "/mmilb_" in f"/{path}" and "entropy_projection" not in path
+
+
+def entropy_projections(model):
+    """`{path: NumPy copy}` of the MMILB entropy projections `P`."""
+    return {
+        variable.path: keras.ops.convert_to_numpy(variable).copy()
+        for variable in model.weights
+        if "/mmilb_" in f"/{variable.path}"
+        and "entropy_projection" in variable.path
+    }

@@ -33,11 +33,15 @@ class MMILB(keras.layers.Layer):
     which omits `-½ logvar_k - ½ log 2π` of a true Gaussian
     log-likelihood; maximising it drives `logvar -> +∞`.
     `full_gaussian_nll=True` adds both terms (the paper's `log q(y|x)`).
-    In the official training only the stage-1 optimizer updates this
-    layer and stage 1 computes no entropy, so `P` keeps its
-    initialisation; that is the model's business (optimizer map), not
-    this layer's. Kernels are Xavier-normal (official init); biases are
-    zeros (GAP: PyTorch's default is uniform).
+    In the official training `P` belongs to the stage-1 optimizer's group
+    but stage 1 computes no entropy, and the stage-2 optimizer does not
+    hold it: `P` never leaves its initialisation. So `P` is frozen
+    (non-trainable) by default, in every model and training mode: trained
+    by a pass that *maximises* `H`, it would learn to spread the
+    projections rather than measure them (`train_entropy_projection=True`
+    lets it train). Gradients of `H` still reach `y`. Kernels are
+    Xavier-normal (official init); biases are zeros (GAP: PyTorch's
+    default is uniform).
 
     Args:
         hidden_dim: int. Width of the two hidden layers. Defaults to `None`,
@@ -49,6 +53,9 @@ class MMILB(keras.layers.Layer):
             Defaults to `None`, `d_y // 4` (official).
         kernel_initializer: str or initializer. Kernel initializer of every
             dense sublayer. Defaults to `"glorot_normal"` (Xavier-normal).
+        train_entropy_projection: bool. Whether `P` is trainable. Defaults
+            to `False`, the official behaviour (`P` stays at its
+            initialisation).
 
     Call arguments:
         x: float `(batch, d_x)`. The conditioning vector (text `[CLS]`).
@@ -81,9 +88,11 @@ class MMILB(keras.layers.Layer):
         full_gaussian_nll=False,
         entropy_projection_dim=None,
         kernel_initializer="glorot_normal",
+        train_entropy_projection=False,
         **kwargs,
     ):
         super().__init__(**kwargs)
+        self.train_entropy_projection = bool(train_entropy_projection)
         self.hidden_dim = hidden_dim
         self.full_gaussian_nll = full_gaussian_nll
         self.entropy_projection_dim = entropy_projection_dim
@@ -136,6 +145,7 @@ class MMILB(keras.layers.Layer):
         self.log_variance_hidden.build(x_shape)
         self.log_variance_output.build(hidden_shape)
         self.entropy_projection.build(y_shape)
+        self.entropy_projection.trainable = self.train_entropy_projection
         self.built = True
 
     def call(self, x, y):
@@ -176,4 +186,5 @@ class MMILB(keras.layers.Layer):
             "kernel_initializer": keras.initializers.serialize(
                 self.kernel_initializer
             ),
+            "train_entropy_projection": self.train_entropy_projection,
         }

@@ -36,8 +36,9 @@ class MMILBTest(TestCase):
                 "log_likelihood": (3,),
                 "entropy_projection": (3, 2),
             },
-            expected_num_trainable_weights=10,
-            expected_num_non_trainable_weights=0,
+            # P (kernel, bias) is frozen: official P never leaves its init.
+            expected_num_trainable_weights=8,
+            expected_num_non_trainable_weights=2,
         )
 
     def test_options(self):
@@ -52,6 +53,24 @@ class MMILBTest(TestCase):
         self.assertEqual(tuple(layer.mean_hidden.kernel.shape), (6, 5))
         self.assertEqual(tuple(layer.log_variance_output.kernel.shape), (5, 8))
         self.run_serialization_test(layer)
+
+    def test_entropy_projection_frozen_unless_asked(self):
+        layer = MMILB()
+        layer(**self.input_data)
+        frozen = {weight.path for weight in layer.non_trainable_weights}
+        self.assertEqual(
+            frozen,
+            {
+                "mmilb/entropy_projection/kernel",
+                "mmilb/entropy_projection/bias",
+            },
+        )
+        trained = MMILB(train_entropy_projection=True)
+        trained(**self.input_data)
+        self.assertEmpty(trained.non_trainable_weights)
+        self.assertLen(trained.trainable_weights, 10)
+        revived = MMILB.from_config(trained.get_config())
+        self.assertTrue(revived.train_entropy_projection)
 
     def test_narrow_y_needs_projection_dim(self):
         with self.assertRaisesRegex(ValueError, "entropy_projection_dim"):

@@ -6,6 +6,7 @@ from absl.testing import parameterized
 import msakeras
 from msakeras.models.mcer import mcer_model
 from msakeras.testing import test_case
+from tests.models.mmim_critic_weights import entropy_projections
 from tests.models.mmim_critic_weights import is_likelihood_critic
 from tests.models.mmim_critic_weights import weights_by_path
 
@@ -311,3 +312,22 @@ class MCERTwoStageTest(test_case.TestCase):
         )
         revived = self.run_model_test(tiny_model(mmim_two_stage=True), x, y)
         self.assertTrue(revived.get_config()["mmim_two_stage"])
+
+
+class MCEREntropyProjectionTest(test_case.TestCase, parameterized.TestCase):
+    """MMIM never steps the entropy projection P; neither does MCER."""
+
+    @parameterized.named_parameters(
+        ("single_stage", False), ("mmim_two_stage", True)
+    )
+    def test_entropy_projection_never_moves(self, two_stage):
+        x, y = tiny_data()
+        model = tiny_model(mmim_two_stage=two_stage)
+        model.compile()
+        before = entropy_projections(model)
+        self.assertLen(before, 4)  # kernel and bias, vision and audio
+        history = model.fit(x, y, batch_size=3, epochs=2, verbose=0)
+        self.assertTrue(np.all(np.isfinite(history.history["loss"])))
+        after = entropy_projections(model)
+        for path, value in before.items():
+            np.testing.assert_array_equal(value, after[path], err_msg=path)

@@ -5,6 +5,7 @@ from absl.testing import parameterized
 import msakeras
 from msakeras.models.mmim import mmim_model
 from msakeras.testing import TestCase
+from tests.models.mmim_critic_weights import entropy_projections
 from tests.models.mmim_critic_weights import is_likelihood_critic
 from tests.models.mmim_critic_weights import weights_by_path
 
@@ -142,6 +143,19 @@ class MMIMModelTest(TestCase):
             int(keras.ops.convert_to_numpy(model.memory_vision.batch_counter)),
             2,
         )
+
+    def test_entropy_projection_never_moves(self):
+        # Official: P sits in the critics' group, which only stage 1 (no
+        # entropy) steps, so P keeps its initialisation.
+        x, y = tiny_batch()
+        model = tiny_model()
+        model.compile()
+        before = entropy_projections(model)
+        self.assertLen(before, 4)
+        model.fit(x, y, batch_size=6, epochs=2, verbose=0)
+        after = entropy_projections(model)
+        for path, value in before.items():
+            np.testing.assert_array_equal(value, after[path], err_msg=path)
 
     def test_bidirectional_model_fits(self):
         # MMSA's variant (the SIMS recipe): the sLSTMs are bidirectional but
