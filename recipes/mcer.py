@@ -39,24 +39,15 @@ import common
 import msakeras
 
 MODALITIES = ("text", "audio", "vision")
-# models.md §7.8: MCER Table III (rates and loss weights); everything else
-# is Self-MM's MMSA config (§9.1) and BBFN's defaults (GAP, DECISION).
+# MCER Table III gives the learning rates and loss weights (paper §IV.B);
+# everything else is a GAP filled, as the paper's "we follow Self-MM"
+# suggests, with Self-MM's configuration in MMSA 2.2.1
+# (`config_regression.json`, key `self_mm`: LSTM and output widths, post
+# dims and dropouts, weight decays, H, `update_epochs` = 4 accumulation,
+# early stop 8) and BBFN's defaults for the cross-modal branch
+# (`docs/models/mcer.md`). Batch 32 is MCER's (MMSA's MOSI Self-MM uses 16).
 _COMMON = {
     "batch_size": 32,
-    "l2_decay": 1e-3,
-    "text_l2_decay": 1e-3,
-    "audio_l2_decay": 1e-3,
-    "vision_l2_decay": 1e-3,
-    "audio_hidden_dim": 16,
-    "vision_hidden_dim": 16,
-    "fusion_dim": 128,
-    "text_post_dim": 32,
-    "audio_post_dim": 16,
-    "vision_post_dim": 32,
-    "text_dropout": 0.0,
-    "audio_dropout": 0.1,
-    "vision_dropout": 0.1,
-    "fusion_dropout": 0.1,
     "bottleneck_hidden_dim": 1024,
     "cross_modal_dim": 40,
     "cross_modal_layers": 2,
@@ -70,9 +61,70 @@ _COMMON = {
     "epochs": 50,
     "patience": 8,
 }
+# MMSA `self_mm`, per dataset (weight decays bert / audio / video / other).
+_SELF_MM = {
+    "mosi": {
+        "text_l2_decay": 1e-3,
+        "audio_l2_decay": 1e-3,
+        "vision_l2_decay": 1e-3,
+        "l2_decay": 1e-3,
+        "audio_hidden_dim": 16,
+        "vision_hidden_dim": 32,
+        "audio_output_dim": 16,
+        "vision_output_dim": 32,
+        "fusion_dim": 128,
+        "text_post_dim": 32,
+        "audio_post_dim": 16,
+        "vision_post_dim": 32,
+        "fusion_dropout": 0.0,
+        "text_dropout": 0.1,
+        "audio_dropout": 0.1,
+        "vision_dropout": 0.0,
+        "label_range": 3.0,
+    },
+    "mosei": {
+        "text_l2_decay": 1e-3,
+        "audio_l2_decay": 0.0,
+        "vision_l2_decay": 0.0,
+        "l2_decay": 1e-2,
+        "audio_hidden_dim": 16,
+        "vision_hidden_dim": 32,
+        "audio_output_dim": 16,
+        "vision_output_dim": 32,
+        "fusion_dim": 128,
+        "text_post_dim": 32,
+        "audio_post_dim": 16,
+        "vision_post_dim": 32,
+        "fusion_dropout": 0.1,
+        "text_dropout": 0.0,
+        "audio_dropout": 0.0,
+        "vision_dropout": 0.0,
+        "label_range": 3.0,
+    },
+    "sims": {
+        "text_l2_decay": 1e-3,
+        "audio_l2_decay": 1e-2,
+        "vision_l2_decay": 1e-2,
+        "l2_decay": 1e-3,
+        "audio_hidden_dim": 16,
+        "vision_hidden_dim": 64,
+        "audio_output_dim": 16,
+        "vision_output_dim": 32,
+        "fusion_dim": 128,
+        "text_post_dim": 64,
+        "audio_post_dim": 16,
+        "vision_post_dim": 32,
+        "fusion_dropout": 0.0,
+        "text_dropout": 0.1,
+        "audio_dropout": 0.1,
+        "vision_dropout": 0.0,
+        "label_range": 1.0,
+    },
+}
 HYPERPARAMETERS = {
     "mosi": {
         **_COMMON,
+        **_SELF_MM["mosi"],
         "text_learning_rate": 4.5e-5,
         "audio_learning_rate": 9e-4,
         "vision_learning_rate": 6e-3,
@@ -84,11 +136,7 @@ HYPERPARAMETERS = {
     },
     "mosei": {
         **_COMMON,
-        "vision_hidden_dim": 64,
-        "text_dropout": 0.1,
-        "l2_decay": 1e-2,
-        "audio_l2_decay": 0.0,
-        "vision_l2_decay": 0.0,
+        **_SELF_MM["mosei"],
         "text_learning_rate": 2e-5,
         "audio_learning_rate": 9e-4,
         "vision_learning_rate": 4.5e-3,
@@ -98,21 +146,14 @@ HYPERPARAMETERS = {
         "discriminator_weight": 0.3,
         "mi_weight": 0.2,
     },
-    # Not reported by MCER: Self-MM's SIMS config with H = 1, MOSI weights.
+    # Not reported by MCER: Self-MM's SIMS rates (MMSA), MOSI loss weights.
     "sims": {
         **_COMMON,
-        "text_post_dim": 64,
-        "text_dropout": 0.1,
-        "audio_dropout": 0.0,
-        "vision_dropout": 0.0,
-        "fusion_dropout": 0.0,
-        "audio_l2_decay": 1e-2,
-        "vision_l2_decay": 1e-2,
+        **_SELF_MM["sims"],
         "text_learning_rate": 5e-5,
         "audio_learning_rate": 5e-3,
         "vision_learning_rate": 5e-3,
         "learning_rate": 1e-3,
-        "label_range": 1.0,
         "fusion_kl_weight": 1.9,
         "unimodal_kl_weight": 0.001,
         "discriminator_weight": 0.05,
@@ -135,6 +176,8 @@ EMBEDDED_DEFAULTS = {
 MODEL_KEYS = (
     "audio_hidden_dim",
     "vision_hidden_dim",
+    "audio_output_dim",
+    "vision_output_dim",
     "fusion_dim",
     "text_post_dim",
     "audio_post_dim",
