@@ -132,6 +132,11 @@ class MMIMTwoStageCallback(keras.callbacks.Callback):
             return
         with self._strategy_scope():
             stage_model = self.mmim_model.stage_one()
+        # Stage 1 is a nested `fit` over the same dataset, which would end
+        # a data epoch of its own (`PyDataset.on_epoch_end`): the data
+        # epoch, its batch order and what resume saves would count passes.
+        # Stage 1 reads the epoch's order; the main pass then reads it too.
+        data_epoch = getattr(self.x, "epoch", None)
         with self._strategy_scope(), warnings.catch_warnings():
             # The entropy projection is not part of the stage-1 objective
             # (official: `entropy_prj` is never trained).
@@ -145,6 +150,8 @@ class MMIMTwoStageCallback(keras.callbacks.Callback):
                 shuffle=self.shuffle,
                 verbose=0,
             )
+        if data_epoch is not None and hasattr(self.x, "set_epoch"):
+            self.x.set_epoch(data_epoch)
         self.last_stage_one_loss = float(history.history["loss"][-1])
 
     def on_epoch_end(self, epoch, logs=None):

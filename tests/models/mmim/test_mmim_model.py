@@ -157,6 +157,31 @@ class MMIMModelTest(TestCase):
         for path, value in before.items():
             np.testing.assert_array_equal(value, after[path], err_msg=path)
 
+    def test_data_epoch_counts_training_epochs_not_passes(self):
+        # Stage 1 is a nested `fit` over the same PyDataset, whose
+        # `on_epoch_end` advanced the data epoch too: two data epochs per
+        # training epoch, so the order (and the epoch that resume saves)
+        # counted passes.
+        from tests.experiment.tiny_runs import tiny_data
+
+        path = tiny_data(self.temp_dir, num=12)
+        data_epochs = {}
+        for two_stage in (True, False):
+            model = tiny_model(audio_dim=3, vision_dim=4, two_stage=two_stage)
+            model.compile()
+            train = msakeras.data.FeatureSequence(
+                path,
+                "train",
+                batch_size=6,
+                input_keys=[tensor.name for tensor in model.inputs],
+            )
+            model.fit(train, epochs=3, verbose=0)
+            data_epochs[two_stage] = train.epoch
+        # Stage 1 adds no data epoch: the same count as stage 2 alone
+        # (whatever Keras's own count of `on_epoch_end` calls is).
+        self.assertEqual(data_epochs[True], data_epochs[False])
+        self.assertGreaterEqual(data_epochs[False], 3)
+
     def test_bidirectional_model_fits(self):
         # MMSA's variant (the SIMS recipe): the sLSTMs are bidirectional but
         # end in a Dense to `*_hidden_dim`, so the CPC predictors must map Z
