@@ -12,8 +12,80 @@ KEYS = ("fusion", "text", "audio", "vision")
 DIMS = {"fusion": 4, "text": 3, "audio": 2, "vision": 3}
 
 
-class ReferenceULGM:
-    """Self-MM's ULGM in NumPy (MMSA `SELF_MM.py`, models.md §3.6)."""
+class MMSASelfMMLabels:
+    """MMSA 2.2.1's `trains/multiTask/SELF_MM.py` label state, in NumPy.
+
+    A transcription of the trainer's `init_labels` (every training sample's
+    four labels set to `y_m` before training), `update_labels`,
+    `update_features` and `update_centers`, driven as its `do_train` loop
+    does: per batch, the loss reads `label_map` first; then, if
+    `epochs > 1`, `update_labels(..., cur_epoches=epochs)`; then
+    `update_features`; then `update_centers` over the *whole* tables (in
+    epoch 1 these include the zero features of samples not seen yet).
+    """
+
+    def __init__(self, y_all, label_range=3.0, exclude_zero=True):
+        self.H = label_range
+        self.exclude_zero = exclude_zero
+        n = len(y_all)
+        self.label_map = {key: np.array(y_all, np.float64) for key in KEYS}
+        self.feature_map = {key: np.zeros((n, DIMS[key])) for key in KEYS}
+        self.center_map = {
+            key: {"pos": np.zeros(DIMS[key]), "neg": np.zeros(DIMS[key])}
+            for key in KEYS
+        }
+
+    def update_features(self, features, indexes):
+        for key in KEYS:
+            self.feature_map[key][indexes] = features[key]
+
+    def update_centers(self):
+        for key in KEYS:
+            labels = self.label_map[key]
+            neg = labels < 0
+            pos = labels > 0 if self.exclude_zero else labels >= 0
+            self.center_map[key]["pos"] = self.feature_map[key][pos].mean(0)
+            self.center_map[key]["neg"] = self.feature_map[key][neg].mean(0)
+
+    def update_labels(self, features, cur_epoches, indexes):
+        minimum = 1e-8
+
+        def delta(key):
+            d_p = np.linalg.norm(
+                features[key] - self.center_map[key]["pos"], axis=-1
+            )
+            d_n = np.linalg.norm(
+                features[key] - self.center_map[key]["neg"], axis=-1
+            )
+            return (d_n - d_p) / (d_p + minimum)
+
+        delta_f = delta("fusion")
+        fusion = self.label_map["fusion"][indexes]
+        for key in KEYS[1:]:
+            delta_s = delta(key)
+            alpha = delta_s / (delta_f + minimum)
+            new = 0.5 * alpha * fusion + 0.5 * (fusion + delta_s - delta_f)
+            new = np.clip(new, -self.H, self.H)
+            n = cur_epoches
+            self.label_map[key][indexes] = (n - 1) / (n + 1) * self.label_map[
+                key
+            ][indexes] + 2 / (n + 1) * new
+
+    def train_batch(self, epoch, indexes, features):
+        """One batch of `do_train` (1-based `epoch`); returns the labels
+        the batch's loss used."""
+        read = {key: self.label_map[key][indexes].copy() for key in KEYS[1:]}
+        if epoch > 1:
+            self.update_labels(features, epoch, indexes)
+        self.update_features(features, indexes)
+        self.update_centers()
+        return read
+
+
+class GeneratedLabelsReference:
+    """The layer's rule for caller-generated labels (ULG_MI, MCER's CLGM),
+    which MMSA has no code for: clamp, then Self-MM's epoch momentum from
+    the sample's second visit, features and centres as Self-MM."""
 
     def __init__(self, num_samples, label_range=3.0, exclude_zero=True):
         self.label_range = label_range
@@ -115,38 +187,42 @@ class UnimodalLabelGeneratorTest(test_case.TestCase):
         ("include_zero", False, 3.0),
         ("clamped", True, 0.35),
     )
-    def test_updates_match_numpy(self, exclude_zero, label_range):
+    def test_updates_match_mmsa_self_mm(self, exclude_zero, label_range):
         layer = self.make_layer(
             exclude_zero=exclude_zero, label_range=label_range
         )
-        reference = ReferenceULGM(self.num_samples, label_range, exclude_zero)
         # Labels with an exact zero (exclude_zero matters) and both signs.
         y_all = np.array([1.2, -0.8, 0.0, 2.4, -1.6, 0.4], "float32")
-        for epoch in range(4):  # momentum with n = 1, 2, 3, 4
+        reference = MMSASelfMMLabels(y_all, label_range, exclude_zero)
+        for epoch in range(1, 5):  # momentum with n = 1, 2, 3, 4
             order = self.generator.permutation(self.num_samples)
             for batch in (order[:3], order[3:]):
                 index = batch.astype("int32")
                 features = random_features(self.generator, len(index))
                 read = layer.update(index, y_all[index], features)
-                expected = reference.update(
+                expected = reference.train_batch(
+                    epoch,
                     index,
-                    y_all[index].astype("float64"),
                     {k: v.astype("float64") for k, v in features.items()},
                 )
                 for key in KEYS[1:]:
                     self.assertAllClose(
                         read[key], expected[key], atol=1e-4, rtol=1e-4
                     )
+            # After each epoch every sample has been seen, so the centres
+            # agree too (in epoch 1, MMSA's include unseen zero features:
+            # the documented DIFFERENCE, never used for a label).
             for key in KEYS:
                 self.assertAllClose(
                     table(layer.label_tables[key]),
-                    reference.labels[key],
+                    reference.label_map[key],
                     atol=1e-4,
                     rtol=1e-4,
                 )
+                centres = reference.center_map[key]
                 self.assertAllClose(
                     table(layer.centres[key]),
-                    reference.centres[key],
+                    np.stack([centres["pos"], centres["neg"]]),
                     atol=1e-5,
                     rtol=1e-5,
                 )
@@ -159,7 +235,7 @@ class UnimodalLabelGeneratorTest(test_case.TestCase):
 
     def test_generated_labels_rule(self):
         layer = self.make_layer(label_range=1.0)
-        reference = ReferenceULGM(self.num_samples, 1.0)
+        reference = GeneratedLabelsReference(self.num_samples, 1.0)
         y_all = np.linspace(-1, 1, 6).astype("float32")
         index = np.array([4, 0, 2, 5, 1, 3], "int32")  # shuffled ids
         for epoch in range(3):
