@@ -27,8 +27,8 @@ tracing, allocator growth); the following epochs are timed:
   under every backend: keras-hub needs it).
 
 MMSA runs in its own virtual environment (`--mmsa-python`; setup in
-`benchmarks/README.md`) with the two CPU shims of `data-formats.md`
-§7.3. Results are appended to `benchmarks/throughput.csv`; the run's
+`benchmarks/README.md`) with the two CPU shims of `docs/protocol.md` Results are
+appended to `benchmarks/throughput.csv`; the run's
 table, with the msakeras / MMSA ratios, goes to `throughput.md`.
 
 Usage:

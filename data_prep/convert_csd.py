@@ -6,7 +6,7 @@ CMU-MultimodalSDK), `mmdatasdk` standard datasets CMU-MOSI and CMU-MOSEI,
 e.g. `CMU_MOSI_Opinion_Labels.csd`, `CMU_MOSI_COVAREP.csd`,
 `CMU_MOSI_Visual_Facet_41.csd`, `CMU_MOSI_TimestampedWords.csd` (MOSEI:
 `CMU_MOSEI_Labels.csd`, `CMU_MOSEI_COVAREP.csd`, `CMU_MOSEI_VisualFacet42.csd`,
-`CMU_MOSEI_TimestampedWords.csd`). Layout: `specs/data-formats.md` §5.
+`CMU_MOSEI_TimestampedWords.csd`). Layout: `docs/protocol.md`
 
 What it does (the SDK's `mmdataset.align(<labels>)` without collapse
 functions, then `get_tensors(..., direction=True)` with standard folds):

@@ -5,7 +5,7 @@ Source release: thuiar/MMSA (https://github.com/thuiar/MMSA), the
 `MOSI/Processed/{aligned,unaligned}_50.pkl`,
 `MOSEI/Processed/{aligned,unaligned}_50.pkl`,
 `SIMS/Processed/unaligned_39.pkl`, and same-layout MMSA-FET output. Layout
-and quirks: `specs/data-formats.md` §2.
+and quirks: `docs/protocol.md`
 
 Each split's `text_bert` (N, 3, L) gives token ids, the text mask and
 segment ids; `audio`/`vision` masks come from `audio_lengths` /
@@ -38,7 +38,7 @@ from data_prep._common import ConversionError  # noqa: E402
 
 SPLITS = ("train", "valid", "test")
 DATASETS = ("mosi", "mosei", "sims")
-# (audio width, vision width) of the real releases (data-formats.md §2).
+# (audio width, vision width) of the real releases (`docs/protocol.md`).
 KNOWN_WIDTHS = {(5, 20): "mosi", (74, 35): "mosei", (33, 709): "sims"}
 TEXT_VOCABULARY = {
     "mosi": "bert_base_uncased",
@@ -153,7 +153,7 @@ def _read_split(split_data, location):
 
 
 def infer_dataset(raws, path):
-    """mosi / mosei / sims from the feature widths (data-formats.md §2)."""
+    """mosi / mosei / sims from the feature widths (`docs/protocol.md`)."""
     train = raws[SPLITS[0]]
     widths = (train["audio"].shape[2], train["vision"].shape[2])
     if widths in KNOWN_WIDTHS:

@@ -5,7 +5,7 @@ official MMIM code (declare-lab/Multimodal-Infomax, `src/create_dataset.py`):
 `mosi_data_noalign.pkl` with MMSA's `MOSI-label.csv`, and
 `mosei_senti_data_noalign.pkl` with `MOSEI-label.csv` (distributed through
 the MulT repository, yaohungt/Multimodal-Transformer, and MMIM's README).
-Layout: `specs/data-formats.md` §3, `specs/models.md` §1.2.
+Layout: `docs/protocol.md`, `docs/protocol.md`
 
 The release is LEFT-padded and has no lengths. As MMIM does, a sequence's
 length is the number of frames that are not all zero, its last `length`

@@ -8,7 +8,7 @@ NumPy 2 `numpy._core` names) and `_codecs.encode`, which protocol-2 pickles
 use for `bytes`. Dicts, lists, tuples, strings and numbers are built by
 pickle opcodes and never reach `find_class`. Any other global is refused
 with `pickle.UnpicklingError` naming `module.name`; it is neither imported
-nor called (see `specs/data-formats.md` §1, `specs/architecture.md` §9.4).
+nor called (see `docs/protocol.md`).
 """
 
 import importlib

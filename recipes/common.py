@@ -37,7 +37,7 @@ SELECTION = experiment.SelectionRule(monitor="val_mae", mode="min")
 
 # --- command line ----------------------------------------------------------
 def base_parser(model_name, description):
-    """The flags every recipe shares (README and architecture §11)."""
+    """The flags every recipe shares (README)."""
     parser = argparse.ArgumentParser(
         prog=f"recipes/{model_name}.py",
         description=description,
@@ -445,7 +445,7 @@ def checkpoint_evaluator(extra_protocols=(), unimodal_heads=()):
     The MMSA keys come first, unchanged; each extra protocol's scores
     follow with a prefix (`"mag_bert"` gives `MAGBERT_Mult_acc_7`,
     `MAGBERT_Acc_2`, `MAGBERT_F1_score`, `MAGBERT_MAE`, `MAGBERT_Corr`;
-    specs/models.md §2.3), from the same single test prediction.
+    `docs/protocol.md`), from the same single test prediction.
 
     `unimodal_heads` (e.g. `("text", "audio", "vision")` for Self-MI):
     the model's `<modality>_sentiment` outputs of that same prediction are

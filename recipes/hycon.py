@@ -3,9 +3,9 @@
 Mai, Zeng, Zheng, Hu. "Hybrid Contrastive Learning of Tri-Modal
 Representation for Multimodal Sentiment Analysis". IEEE Transactions on
 Affective Computing, 2023. https://arxiv.org/abs/2109.01797 — no official
-code; the encoders follow the authors' MIB/MCL code (specs/models.md §4).
+code; the encoders follow the authors' MIB/MCL code (`docs/models/hycon.md`).
 
-Paper (Tables 1-2, MAG-BERT protocol, models.md §2.3; aligned MAG-BERT
+Paper (Tables 1-2, MAG-BERT protocol, `docs/protocol.md`; aligned MAG-BERT
 features, not the MMSA release): MOSI Acc-7 46.6, Acc-2 85.2, F1 85.1,
 MAE 0.713, Corr 0.790; MOSEI 52.8 / 85.4 / 85.6 / 0.601 / 0.776.
 We print the MMSA metric set and the MAG-BERT set (`MAGBERT_*` columns).
@@ -30,7 +30,7 @@ import keras
 
 import msakeras
 
-# models.md §4.5: Adam 1e-5 for every parameter (paper), α = 0.8, λ = 1,
+# `docs/models/hycon.md`: Adam 1e-5 for every parameter (paper), α = 0.8, λ = 1,
 # d = 50; proxy (MIB) encoder settings; batch size 32 and 50 epochs are
 # GAPs (proxy values). MOSEI and SIMS: the paper gives nothing else (SIMS
 # is not evaluated there), so the same settings (GAP).

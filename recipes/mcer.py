@@ -4,7 +4,7 @@ Zhao et al. "Modality-Complementary and Eliminating-Redundancy Multi-Task
 Learning for Multimodal Sentiment Analysis". IJCNN 2024. No public code:
 built from Self-MM (SLGM/CLGM = ULGM), MMIM (L_MI), MIB (VIB heads) and
 BBFN (gated cross-modal transformer, discriminator; MCER's ref. [15]);
-see `msakeras.models.MCERModel` and models.md §7.
+see `msakeras.models.MCERModel` and `docs/models/mcer.md`
 
 Paper (Table I): MOSI MAE 0.699, Corr 0.799, Acc-7 45.34,
 Acc-2 84.69 / 86.74, F1 84.63 / 86.73; MOSEI MAE 0.532, Corr 0.769,

@@ -25,7 +25,7 @@ import common
 
 import msakeras
 
-# models.md §5.5: paper Table 3 for MOSI/MOSEI ("hidden dim" read as both
+# `docs/models/mmim.md`: paper Table 3 for MOSI/MOSEI ("hidden dim" read as both
 # LSTM width and output width); SIMS from MMSA's `mmim` config.
 HYPERPARAMETERS = {
     "mosi": {

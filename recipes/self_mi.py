@@ -4,7 +4,7 @@ Nguyen, Nguyen, Le, Ha. "Self-MI: Efficient Multimodal Fusion via
 Self-Supervised Multi-Task Learning with Auxiliary Mutual Information
 Maximization". PACLIC 37, 2023. No public code: built on Self-MM (Yu et
 al., AAAI 2021, https://arxiv.org/abs/2102.04830, thuiar/MMSA) and MMIM's
-CPC; see `msakeras.models.SelfMIModel` and models.md §6.
+CPC; see `msakeras.models.SelfMIModel` and `docs/models/self_mi.md`
 
 Paper (Tables 3-4): MOSI MAE 0.699, Corr 0.80, Acc-2 83.09 / 85.37,
 F1 82.95 / 85.30; MOSEI MAE 0.527, Corr 0.773, Acc-2 83.86 / 85.45;
@@ -34,7 +34,8 @@ import msakeras
 
 MODALITIES = ("text", "audio", "vision")
 
-# models.md §6.6 (Self-MI Table 2, our reading of its garbled cells) with
+# `docs/models/self_mi.md` (Self-MI Table 2, our reading of its garbled cells)
+# with
 # Self-MM's MMSA weight decays (§9.1) and training loop (update_epochs 4,
 # early stop 8). "Embedding size" = LSTM width = output width.
 HYPERPARAMETERS = {

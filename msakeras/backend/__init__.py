@@ -2,7 +2,7 @@
 
 The generic `keras.ops` path is always the reference; a fast path takes the
 same weights in the same layout, so a `.keras` file never depends on which
-one ran (architecture §14). Today: recurrent layers under the torch
+one ran (docs/architecture.md). Today: recurrent layers under the torch
 backend, where Keras's generic LSTM/GRU runs a Python loop over time steps
 on CPU while torch's fused `nn.LSTM`/`nn.GRU` kernels run the whole
 sequence at once.

@@ -25,7 +25,8 @@ def retrieve_candidates(
     chunk_size=256,
     features=None,
 ):
-    """Candidate lists "ss", "sd", "dd" of every anchor (models.md §8.6).
+    """Candidate lists "ss", "sd", "dd" of every anchor
+    (`docs/models/dashfusion.md`).
 
     For anchor `i`, all samples are ranked by decreasing similarity
     (stable sort). "ss" are the first `candidates_per_list` samples of the

@@ -2,7 +2,7 @@
 
 Keras 3.15 cannot export a dict-input model from the torch backend, and a
 JAX export embeds StableHLO calls, so the export always runs under
-TensorFlow (environment.md §6, architecture.md §12): under another backend,
+TensorFlow (docs/architecture.md): under another backend,
 `export_saved_model` saves the model to a temporary `.keras` (when given a
 model object), computes reference predictions on a probe batch, and reruns
 itself as `python -m msakeras.export` with `KERAS_BACKEND=tensorflow`.

@@ -1,4 +1,5 @@
-"""`class_conditional_gaussian_entropy`: MMIM's GMM entropy (§3.5)."""
+"""`class_conditional_gaussian_entropy`: MMIM's GMM entropy
+(docs/building_blocks.md)."""
 
 from keras import backend
 from keras import ops

@@ -13,7 +13,7 @@ def gaussian_kl(mean, scale):
     """`KL(N(μ, diag σ²) ‖ N(0, I))` per sample, averaged over dimensions.
 
     Both arguments are the encoder's outputs, not `(y_true, y_pred)`. The
-    value is MIB's form (`cmib.py`, models.md §3.7):
+    value is MIB's form (`cmib.py`, `docs/building_blocks.md`):
     `½ · mean_dims(μ² + σ² − 2 log σ − 1)`; averaging it over the batch
     gives MIB's `KL` exactly (a mean over both batch and dims, not the
     textbook sum over dims).

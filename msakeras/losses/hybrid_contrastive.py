@@ -70,7 +70,8 @@ def hybrid_contrastive(
     function of the same name (`intra_modal_contrastive`, eqs. 7-9;
     `inter_modal_contrastive`, eqs. 10-12; `semi_contrastive`, eq. 6), so
     the batch mean of this function is the weighted sum of the three batch
-    means (DECISION, models.md §4.4: mean over anchors; the paper's "summed
+    means (DECISION, `docs/models/hycon.md`: mean over anchors; the paper's
+    "summed
     over all data samples" is `anchor_reduction="sum"` with a Keras `sum`
     reduction).
 

@@ -1,4 +1,4 @@
-"""`info_nce` and `InfoNCE`: MMIM's CPC score (models.md §3.4)."""
+"""`info_nce` and `InfoNCE`: MMIM's CPC score (`docs/building_blocks.md`)."""
 
 import keras
 from keras import ops
@@ -28,7 +28,8 @@ def info_nce(representations, predictions):
 
         `-(S_ii - logsumexp_j S_ij)`.
 
-    DECISION (models.md §3.4): the log-sum-exp runs over the predictions
+    DECISION (`docs/building_blocks.md`): the log-sum-exp runs over the
+    predictions
     `j` for a fixed representation `i`, as in the official `CPC.forward`
     (`logsumexp(x @ x_pred.T, dim=-1)`). The paper's eq. 11 normalises over
     representations for a fixed prediction, which is the transpose
@@ -67,7 +68,8 @@ class InfoNCE(keras.losses.Loss):
     and `predictions` are `G(Z)` `(batch, dim)` from a `CPCPredictor`.
     Wraps `msakeras.losses.info_nce` (no temperature; log-sum-exp over the
     predictions for a fixed representation, the transpose of the paper's
-    eq. 11, models.md §3.4 DECISION); the reduction and `sample_weight`
+    eq. 11, `docs/building_blocks.md` DECISION); the reduction and
+    `sample_weight`
     apply to its per-sample values. With the default reduction this is
     MMIM's `L_N(Z, h_m)`. Values grow with the batch size (more negatives),
     so compare them only at equal batch size.

@@ -32,8 +32,8 @@ def inter_modal_contrastive(
     Classes, zero labels, guards and `s` are as in
     `intra_modal_contrastive` (single-class batch: ratio exactly 1;
     anchors without positives contribute nothing; `1e-8` in the
-    denominator; `s = (1 + cos) / 2` by default, GAP/DECISION models.md
-    §4.4).
+    denominator; `s = (1 + cos) / 2` by default, GAP/DECISION
+    `docs/models/hycon.md`).
 
     Args:
         labels: float `(batch,)` or `(batch, 1)` sentiment labels.

@@ -27,11 +27,12 @@ def intra_modal_contrastive(
 
     Classes are the binary polarity of the labels (paper §4.4, "positive
     and negative classes"); zeros follow `zero_label_class` (GAP).
-    Guards (models.md §4.4): anchors without positives contribute nothing;
+    Guards (`docs/models/hycon.md`): anchors without positives contribute
+    nothing;
     `1e-8` is added to the ratio's denominator; with no negatives (a
     single-class batch) the ratio is exactly 1, a constant — never NaN.
 
-    `s` is `(1 + cos) / 2` by default (GAP/DECISION, models.md §4.4: a
+    `s` is `(1 + cos) / 2` by default (GAP/DECISION, `docs/models/hycon.md`: a
     cosine lies in [-1, 1], not in the paper's [0, 1], and negative values
     make the ratio ill-posed); `similarity="cosine"` is the literal form.
     The paper draws pairs "randomly from the mini-batch"; its formulas,
@@ -50,7 +51,8 @@ def intra_modal_contrastive(
             `"non_negative"`.
         anchor_reduction: str. `"mean"`: values are scaled so that the
             batch mean is the mean over anchors with a positive (DECISION,
-            models.md §4.4); `"sum"`: the batch sum is the sum over those
+            `docs/models/hycon.md`); `"sum"`: the batch sum is the sum over
+            those
             anchors (the paper's "summed" reading). Defaults to `"mean"`.
 
     Returns:

@@ -1,4 +1,4 @@
-"""Shared maths of HyCon's contrastive losses (models.md §4.4).
+"""Shared maths of HyCon's contrastive losses (`docs/models/hycon.md`).
 
 Helpers for `semi_contrastive`, `intra_modal_contrastive`,
 `inter_modal_contrastive` and `hybrid_contrastive`: the polarity classes
@@ -20,7 +20,7 @@ ANCHOR_REDUCTIONS = ("mean", "sum")
 
 # Floor on the squared row norm: a zero row normalises to zero, not NaN.
 _SQUARED_NORM_EPSILON = 1e-12
-# models.md §4.4 guard on the ratio denominators.
+# `docs/models/hycon.md` guard on the ratio denominators.
 _RATIO_EPSILON = 1e-8
 
 
@@ -59,8 +59,9 @@ def prepare_pairs(
 def polarity_classes(labels, zero_label_class="non_negative"):
     """Binary sentiment classes of HyCon's pair construction.
 
-    The paper only distinguishes positive and negative sentiment (§4.4);
-    how exact zeros are classed is a GAP (models.md §4.4).
+    The paper only distinguishes positive and negative sentiment
+    (docs/models/hycon.md);
+    how exact zeros are classed is a GAP (`docs/models/hycon.md`).
 
     Args:
         labels: float `(batch,)` or `(batch, 1)` sentiment labels.
@@ -110,7 +111,8 @@ def normalize_embeddings(embeddings):
 
 def _similarity(cosine, similarity):
     if similarity == "shifted_cosine":
-        # GAP/DECISION (models.md §4.4): the paper claims L2-normalised dot
+        # GAP/DECISION (`docs/models/hycon.md`): the paper claims L2-normalised
+        # dot
         # products lie in [0, 1]; they lie in [-1, 1]. (1 + cos) / 2 does.
         return 0.5 * (1.0 + cosine)
     return cosine

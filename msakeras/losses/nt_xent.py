@@ -28,7 +28,8 @@ def masked_nt_xent(embeddings, positive_mask, negative_mask, temperature=0.5):
         e^{s_an}) )`.
 
     Only the negatives of the same anchor row `a` enter the denominator;
-    the other positives do not (the official formulation, models.md §8.5;
+    the other positives do not (the official formulation,
+    `docs/models/dashfusion.md`;
     the paper's eq. 5 also sums the positives). A pair whose anchor has no
     negatives gets `l_ap = 0` (PML adds a 1e-38 floor inside the log, which
     is below float32 resolution here). Leading batch dimensions are allowed:

@@ -25,19 +25,20 @@ def semi_contrastive(
     the modality margin, which keeps some modality-specific distance.
     There are no negatives and no labels.
 
-    `s` is `(1 + cos) / 2` by default (GAP/DECISION, models.md §4.4: the
+    `s` is `(1 + cos) / 2` by default (GAP/DECISION, `docs/models/hycon.md`: the
     paper's "dot product between 0 and 1" of normalised vectors is a
     cosine in [-1, 1]); `similarity="cosine"` uses the literal cosine.
 
     Args:
         embeddings: float `(batch, modalities, dim)`, `modalities >= 2`.
         margin: float. α, the modality margin. Defaults to `0.8` (paper
-            §4.4; `1.0` is the "W/O modality margin" ablation).
+            docs/models/hycon.md; `1.0` is the "W/O modality margin" ablation).
         similarity: str. `"shifted_cosine"` or `"cosine"`. Defaults to
             `"shifted_cosine"`.
         anchor_reduction: str. How the `K` anchors of a sample form its
             value: `"mean"` (the batch mean is the mean over all anchors,
-            DECISION models.md §4.4) or `"sum"` (the batch sum is the sum
+            DECISION `docs/models/hycon.md`) or `"sum"` (the batch sum is the
+            sum
             over all anchors, the paper's "summed over all data samples of
             different modalities"). Defaults to `"mean"`.
 

@@ -8,7 +8,8 @@ from msakeras.losses.nt_xent import masked_nt_xent
 
 
 def label_classes(labels, round_labels=True):
-    """Sentiment classes used to decide "same label" (models.md §8.6).
+    """Sentiment classes used to decide "same label"
+    (`docs/models/dashfusion.md`).
 
     MOSI/MOSEI: `round(y)` (half-to-even, as `np.round`), 7 integer
     classes. SIMS: the raw labels (multiples of 0.2), compared exactly.
@@ -31,7 +32,8 @@ def supervised_contrastive(
     """Supervised NT-Xent with positives and negatives derived from labels.
 
     The label-derived part of DashFusion's contrastive objective
-    (models.md §8.5, paper §III.D) in its in-batch form: for anchor row
+    (`docs/models/dashfusion.md`, paper §III.D) in its in-batch form: for anchor
+    row
     `i`, the positives are the other rows of the same sentiment class and
     the negatives are the rows of a different class; each positive pair
     `(i, p)` costs
@@ -94,7 +96,8 @@ class SupervisedContrastive(keras.losses.Loss):
     `y_true` are sentiment labels `(batch,)` or `(batch, 1)` and `y_pred`
     are embeddings `(batch, dim)`. Same-class rows are positives,
     other-class rows negatives (DashFusion's label-derived pairs,
-    models.md §8.5); wraps `msakeras.losses.supervised_contrastive`, which
+    `docs/models/dashfusion.md`); wraps
+    `msakeras.losses.supervised_contrastive`, which
     is NaN-free for anchors without positives and single-class batches.
     Values grow with the batch size (more negatives), so compare them only
     at equal batch size.

@@ -1,7 +1,7 @@
 """The MMSA evaluation protocol in NumPy, over a full split.
 
 Formulas follow `thuiar/MMSA` `utils/metricsTop.py` (also MMIM's
-`eval_metrics.py` and DashFusion's `Metrics`), see `specs/models.md` §2:
+`eval_metrics.py` and DashFusion's `Metrics`), see `docs/protocol.md`:
 float64, NumPy half-to-even rounding, weighted F1 as scikit-learn's
 `f1_score(average="weighted")`, re-implemented here in NumPy.
 """

@@ -3,7 +3,7 @@
 Anchor `(i, m)` is sample `i`'s modality-`m` vector. Each function returns
 a `{(i, m): term}` dict holding only the anchors that contribute (those
 with at least one positive for the supervised terms), as the paper's
-eqs. 6-12 read, with the guards of models.md §4.4.
+eqs. 6-12 read, with the guards of `docs/models/hycon.md`
 """
 
 import keras
@@ -58,7 +58,7 @@ def _pairs(labels, i, zero_label_class):
 
 def _ratio(positive_sum, negative_sum, has_negatives):
     if not has_negatives:
-        return 1.0  # single-class batch: the guard of models.md §4.4
+        return 1.0  # single-class batch: the guard of `docs/models/hycon.md`
     return positive_sum / (positive_sum + negative_sum + 1e-8)
 
 

@@ -105,7 +105,7 @@ class NumericalSafetyTest(TestCase):
             self.assertTrue(np.all(np.isfinite(after)), loss_fn.__name__)
 
     def test_ratio_is_one_without_negatives(self):
-        # models.md §4.4: M = 0 gives r = 1, so with refinement off the
+        # `docs/models/hycon.md`: M = 0 gives r = 1, so with refinement off the
         # intra-modal loss is exactly -1 for every anchor with positives.
         labels = np.asarray([1.0, 2.0, 0.5], "float32")
         embeddings = np.random.RandomState(2).normal(size=(3, 3, 4))

@@ -10,14 +10,15 @@ from msakeras import losses
 class VariationalBottleneck(keras.layers.Layer):
     """Stochastic encoder `z = μ + σ ⊙ ε` with a KL penalty to `N(0, I)`.
 
-    MIB's VIB head (models.md §3.7), used by MCER's M-MIB and S-MIB
+    MIB's VIB head (`docs/building_blocks.md`), used by MCER's M-MIB and S-MIB
     (MCER eqs. 3–9, 23–29):
 
     - `g = ReLU(W_g u + b_g)` (`hidden_dim`, MIB 1024);
     - `μ = W_μ g + b_μ`, `σ = softplus(W_σ g + b_σ − sigma_shift)`
       (MIB: shift 5, so σ starts small);
     - training: `z = μ + σ ⊙ ε`, `ε ~ N(0, I)` from this layer's
-      `keras.random.SeedGenerator`; inference: `z = μ` (DECISION, §3.7:
+      `keras.random.SeedGenerator`; inference: `z = μ` (DECISION,
+      docs/building_blocks.md:
       deterministic `predict`/export; MIB samples at test time too, which
       `sample_at_inference=True` restores);
     - `noise_source` (attribute, not serialized): `None` (default) draws

@@ -9,7 +9,7 @@ class StopGradient(keras.layers.Layer):
     """Identity in the forward pass, no gradient backwards.
 
     Self-MI stops the gradient of `L_gen` into the fusion representation
-    `Z^m` (models.md §6.4 DECISION): the ULG_MI generator reads
+    `Z^m` (`docs/models/self_mi.md` DECISION): the ULG_MI generator reads
     `G^s(stop_gradient(Z^m))`. MMIM's stage-1 view with
     `stage_one_gradients="critics"` stops the gradients at the critics'
     inputs (paper §3.4: stage 1 trains the critics alone).

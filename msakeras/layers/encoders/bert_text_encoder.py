@@ -10,7 +10,8 @@ class BertTextEncoder(keras.layers.Layer):
 
     Returns the last layer's token states and its first-token (`[CLS]`)
     vector, `last_hidden_state[:, 0]`, which MMIM, Self-MM, Self-MI and MCER
-    use as the text representation (not the pooler output; models.md §3.1).
+    use as the text representation (not the pooler output;
+    `docs/building_blocks.md`).
     The pooler is frozen so that fine-tuning raises no "no gradients"
     warning. Segment ids default to zeros.
 

@@ -12,8 +12,9 @@ class BiGRUMeanPooling(explicit_mask_layer.ExplicitMaskLayer):
     """1-layer BiGRU, masked mean over valid steps, directions averaged.
 
     The control-vector encoder of BBFN's gated transformer layers ≥ 2 and
-    of MCER eq. 11 (`x_s^i = avgpool(BiGRU_s^i(M_s^{i−1}))`, models.md
-    §3.8, §7.6): a bidirectional GRU with `units` per direction runs over
+    of MCER eq. 11 (`x_s^i = avgpool(BiGRU_s^i(M_s^{i−1}))`,
+    `docs/building_blocks.md`, `docs/models/mcer.md`): a bidirectional GRU with
+    `units` per direction runs over
     the valid steps only (the backward direction reads each row's valid
     steps reversed, as PyTorch packed sequences), its outputs are averaged
     over the valid steps, and the forward and backward halves are

@@ -1,4 +1,5 @@
-"""`CPCPredictor`: MMIM's fusion-to-modality predictor `G` (§3.4)."""
+"""`CPCPredictor`: MMIM's fusion-to-modality predictor `G`
+(docs/building_blocks.md)."""
 
 import keras
 

@@ -1,4 +1,5 @@
-"""`MMILB`: MMIM's Barber-Agakov lower-bound critic (models.md §3.5)."""
+"""`MMILB`: MMIM's Barber-Agakov lower-bound critic
+(`docs/building_blocks.md`)."""
 
 import math
 
@@ -28,7 +29,7 @@ class MMILB(keras.layers.Layer):
     entropy`). The projection is not detached; the model detaches what it
     stores in its `BatchHistoryMemory`.
 
-    DECISION (models.md §3.5): by default the log-likelihood is the
+    DECISION (`docs/building_blocks.md`): by default the log-likelihood is the
     official code's form `Σ_k -(μ_k(x) - y_k)² / (2 exp(logvar_k(x)))`,
     which omits `-½ logvar_k - ½ log 2π` of a true Gaussian
     log-likelihood; maximising it drives `logvar -> +∞`.

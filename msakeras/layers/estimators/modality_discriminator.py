@@ -9,7 +9,8 @@ class ModalityDiscriminator(keras.layers.Layer):
     """Scores which modality a control vector comes from (logits).
 
     BBFN's discriminator `D = Sigmoid(Linear_{4d→1}(ReLU(Linear_{d→4d}(x))))`
-    (models.md §3.8), applied to the control vectors of both modalities of
+    (`docs/building_blocks.md`), applied to the control vectors of both
+    modalities of
     a gated-transformer layer; the first modality is class 0, the second
     class 1. This layer returns the logits before the sigmoid; the BCE is
     `msakeras.losses.modality_discrimination` (same value, computed with

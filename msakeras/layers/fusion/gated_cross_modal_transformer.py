@@ -14,7 +14,8 @@ from msakeras.layers.fusion import (
 class GatedCrossModalTransformer(keras.layers.Layer):
     """BBFN's "complementation module" for a pair `(p, q)`, both directions.
 
-    MCER eqs. 10–22 (models.md §3.8, §7.6). For each of `num_layers`
+    MCER eqs. 10–22 (`docs/building_blocks.md`, `docs/models/mcer.md`). For each
+    of `num_layers`
     levels `i`:
 
     1. control vectors `x_p^i`, `x_q^i` (`(batch, d)`): at level 1 a
@@ -30,7 +31,8 @@ class GatedCrossModalTransformer(keras.layers.Layer):
        `q` attending to `p`, each with its query's and context's masks.
 
     Args:
-        num_layers: int. `L`, levels. Defaults to `2` (GAP, §7.6).
+        num_layers: int. `L`, levels. Defaults to `2` (GAP,
+        docs/models/mcer.md).
         num_heads: int. Heads per attention. Defaults to `5` (BBFN).
         dropout: float. Residual/FFN dropout. Defaults to `0.1`.
         attention_dropout: float. Attention-weight dropout. Defaults to

@@ -13,13 +13,14 @@ class GatedCrossModalTransformerLayer(keras.layers.Layer):
     The "current" modality `s` (query sequence `M_s`) attends to the
     "other" modality `m` (context `M_m`); two gates computed from the
     control vectors `x_s`, `x_m` (one per sample, broadcast over time)
-    replace the residual addition (MCER eqs. 12–16, BBFN models.md §3.8):
+    replace the residual addition (MCER eqs. 12–16, BBFN
+    `docs/building_blocks.md`):
 
     - filter gate `g_f = σ(W_f [x_s; x_m] + b_f)` on the residual `M_s`;
     - complementary gate `g_c = σ(W_c [x_m; x_s] + b_c)` on the attention
       output (MCER's per-gate concatenation order; BBFN uses
       `[x_text; x_other]` for both);
-    - pre-LN (default, BBFN's code, DECISION §7.6):
+    - pre-LN (default, BBFN's code, DECISION docs/models/mcer.md):
       `o = Dropout(MHA(LN(M_s), LN(M_m), LN(M_m)))` with one shared
       LayerNorm for query, key and value,
       `M̄ = g_f ⊙ M_s + g_c ⊙ o`,

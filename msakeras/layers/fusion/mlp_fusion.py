@@ -10,7 +10,7 @@ class MLPFusion(keras.layers.Layer):
 
     Computes `Z = act(W_n ... act(W_1 · Dropout([h_1; ...; h_k])))`, the
     fusion network of MMIM (`SubNet`: dropout 0.1, two tanh layers of width
-    128, models.md §5.3) and of the Self-MM family.
+    128, `docs/models/mmim.md`) and of the Self-MM family.
 
     Args:
         hidden_dim: int. Width of every layer. Defaults to `128`.

@@ -1,4 +1,5 @@
-"""`BatchHistoryMemory`: MMIM's per-epoch history memory (§3.5)."""
+"""`BatchHistoryMemory`: MMIM's per-epoch history memory
+(docs/building_blocks.md)."""
 
 import keras
 from keras import ops

@@ -1,4 +1,5 @@
-"""`UnimodalLabelGenerator`: Self-MM's ULGM per-sample label state (§3.6)."""
+"""`UnimodalLabelGenerator`: Self-MM's ULGM per-sample label state
+(docs/building_blocks.md)."""
 
 import keras
 from keras import ops
@@ -10,7 +11,8 @@ from msakeras.backend import distribute
 class UnimodalLabelGenerator(keras.layers.Layer):
     """Per-sample unimodal labels generated from the multimodal label.
 
-    Self-MM's Unimodal Label Generation Module (ULGM, models.md §3.6) keeps,
+    Self-MM's Unimodal Label Generation Module (ULGM, `docs/building_blocks.md`)
+    keeps,
     for every training sample (keyed by its `index` input), a label and the
     last seen (detached) feature for the fusion key and each modality, plus
     a positive and a negative class centre per key. One `update` per
@@ -33,7 +35,7 @@ class UnimodalLabelGenerator(keras.layers.Layer):
        (`exclude_zero=False`, the official Self-MM repository), `c_neg`
        those with label `< 0`; the fusion key's labels are `y_m`.
 
-    With `generated_labels` (ULG_MI, models.md §6.4, or MCER's label
+    With `generated_labels` (ULG_MI, `docs/models/self_mi.md`, or MCER's label
     generators), step 2 takes `ỹ_s` from the caller instead of the
     relative-distance formula (then clamps and applies the momentum), so
     the same state serves both generators.

@@ -4,7 +4,7 @@ import keras
 from keras import ops
 
 DASHFUSION_HYPERPARAMETERS = {
-    # models.md §8.2-8.7 (official `config.py`, `train.py`, README).
+    # `docs/models/dashfusion.md` (official `config.py`, `train.py`, README).
     "mosi": {
         "learning_rate": 5e-5,  # all parameters, BERT included
         "weight_decay": 1e-3,
@@ -81,7 +81,7 @@ DASHFUSION_HYPERPARAMETERS = {
         "max_vision_length": 55,
     },
 }
-"""Per-dataset DashFusion settings (models.md §8.7).
+"""Per-dataset DashFusion settings (`docs/models/dashfusion.md`).
 
 Optimisation keys: `learning_rate`, `weight_decay`, `warmup_epochs`,
 `epochs`, `batch_size`. Model keys match `DashFusionModel` arguments

@@ -16,7 +16,8 @@ CONTRASTIVE_TYPES = ("text", "vision", "audio", "aligned")
 
 @keras.saving.register_keras_serializable(package="msakeras")
 class DashFusionTextProjector(keras.layers.Layer):
-    """Projects BERT token states to the model width (models.md §8.2).
+    """Projects BERT token states to the model width
+    (`docs/models/dashfusion.md`).
 
     `Dense(no bias) → GELU → Dense(no bias) → GELU → LayerNorm`, then
     padded tokens are zeroed. (The official projector builds a dropout but
@@ -76,7 +77,7 @@ class DashFusionTextProjector(keras.layers.Layer):
 
 @keras.saving.register_keras_serializable(package="msakeras")
 class DashFusionSequenceEncoder(keras.layers.Layer):
-    """DashFusion's audio/vision encoder (models.md §8.2).
+    """DashFusion's audio/vision encoder (`docs/models/dashfusion.md`).
 
     `Dense(d)`; a learned `[CLS]` vector (initialised to ones) is prepended;
     a learned position table (initialised to zeros) is added; dropout; then
@@ -369,7 +370,8 @@ def contrastive_pair_masks(
     `CONTRASTIVE_TYPES` order (text, vision, audio, aligned `h_f`), so the
     matrices are `(4 · num_rows, 4 · num_rows)`.
 
-    Sampler layout (`partners_per_role = k > 0`, models.md §8.5): the batch
+    Sampler layout (`partners_per_role = k > 0`, `docs/models/dashfusion.md`):
+    the batch
     rows are role-major, `[anchors; ss_1..ss_k; dd_1..dd_k; sd_1..sd_k]`,
     each block `num_anchors` rows, as `ContrastivePairSampler` serves them.
     Positives: `(text_r, vision_r)` and `(text_r, audio_r)` for every row
@@ -441,7 +443,8 @@ def dashfusion_contrastive_loss(
     denominator: the pair's positive plus its anchor's negatives), averaged
     over all positive pairs. With the sampler layout each sample has the
     same 22 pairs, so this is the official `mean_i mean_pairs ℓ`
-    (models.md §8.5), pairs whose anchor has no negatives counting as 0.
+    (`docs/models/dashfusion.md`), pairs whose anchor has no negatives counting
+    as 0.
 
     Args:
         embeddings: dict with `text`, `vision`, `audio` (global vectors

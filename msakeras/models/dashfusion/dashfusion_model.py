@@ -14,7 +14,7 @@ from msakeras.models.dashfusion import dashfusion_layers
 class DashFusionModel(msa_model.MSAModel):
     """DashFusion (Wen et al., TNNLS 2025), as the official code runs it.
 
-    Four blocks (models.md §8):
+    Four blocks (`docs/models/dashfusion.md`):
 
     1. **Encoders** at width `hidden_dim` (128): BERT token states through
        `DashFusionTextProjector` (`X_t`); audio and vision through

@@ -23,13 +23,14 @@ FUSIONS = ("add", "concat", "tensor", "graph")
 class HyConModel(msa_model.MSAModel):
     """HyCon: unimodal encoders, simple fusion, hybrid contrastive training.
 
-    Architecture (models.md §4.2-4.3, paper eqs. 1-2; the encoder is
+    Architecture (`docs/models/hycon.md`, paper eqs. 1-2; the encoder is
     inferred from the authors' MIB/MCL code, GAP: no HyCon code exists):
 
     - text: BERT last-layer token states, `Conv1d(→ d, kernel 3, no bias)`
       over time (`Conv1DProjection`), then the last time step: `x^l`.
     - audio, vision: `Conv1d(→ d, kernel 3, no bias)`, a MulT transformer
-      encoder (models.md §3.3; 3 layers, 5 heads, dropouts 0.5 attention,
+      encoder (`docs/building_blocks.md`; 3 layers, 5 heads, dropouts 0.5
+      attention,
       0.3 ReLU, 0.3 residual, 0.2 embedding), then the last time step:
       `x^a`, `x^v`. All widths are `d = 50`.
     - "Last time step": the proxy code takes index `T-1` whatever the true

@@ -21,7 +21,7 @@ from msakeras.optimizers import self_mm_optimizer
 MODALITIES = self_mm_features.MODALITIES
 # The gated transformer pairs (first, second) and which cross-modal task
 # reads which pair: "m_t ← [H_TA; H_TV]", "m_a ← [H_TA; H_AV]",
-# "m_v ← [H_TV; H_AV]" (models.md §7.6 step 4).
+# "m_v ← [H_TV; H_AV]" (`docs/models/mcer.md` step 4).
 PAIRS = (("text", "audio"), ("text", "vision"), ("audio", "vision"))
 TASK_PAIRS = {
     "text": (("text", "audio"), ("text", "vision")),
@@ -43,26 +43,31 @@ class MCERModel(
     """MCER: multimodal, unimodal and cross-modal tasks with bottlenecks.
 
     No public code exists; the model is assembled from its references
-    (models.md §7): Self-MM (encoders, post layers, ULGM = SLGM / CLGM),
+    (`docs/models/mcer.md`): Self-MM (encoders, post layers, ULGM = SLGM /
+    CLGM),
     MMIM (`L_MI`), MIB (the VIB heads of M-MIB / S-MIB) and BBFN, MCER's
     ref. [15] (gated cross-modal transformer and modality discriminator).
 
-    - Shared features (§7.2): `X_t` = BERT `[CLS]`; `X_a`, `X_v` = sLSTM
+    - Shared features (docs/models/mcer.md): `X_t` = BERT `[CLS]`; `X_a`, `X_v`
+    = sLSTM
       final states + linear (Self-MM `AuViSubNet`).
-    - `L_MI` (§7.3): MMIM's BA bound `lld + H` for (text → vision) and
+    - `L_MI` (docs/models/mcer.md): MMIM's BA bound `lld + H` for (text →
+    vision) and
       (text → audio) with the 1-batch history memory, on `X_t, X_v, X_a`.
       DECISION: single stage (the critics learn from the total loss);
       `mmim_two_stage=True` runs MMIM's stage 1 at every epoch start and
       freezes the critics in the main optimizer.
-    - Multimodal task, M-MIB (§7.4, eqs. 3–5, 23–26):
+    - Multimodal task, M-MIB (docs/models/mcer.md, eqs. 3–5, 23–26):
       `F'_m = ReLU(W_1 Dropout([X_t; X_a; X_v]))`, `u_m = W_2 F'_m + b_2`,
       `z_m = VIB(u_m)` (`VariationalBottleneck`, KL with weight α added by
       the layer in training), `ŷ_m = Linear(z_m)` (`sentiment`).
-    - Unimodal task, S-MIB and SLGM (§7.5, eqs. 6–9, 27–29): per modality
+    - Unimodal task, S-MIB and SLGM (docs/models/mcer.md, eqs. 6–9, 27–29): per
+    modality
       `H_s = ReLU(W^s_1 Dropout(X_s))`, `u_s`, `z_s = VIB(u_s)` (KL weight
       β), `ŷ_s`; SLGM is Self-MM's ULGM on `F'_m` and `H_s`
       (`UnimodalLabelGenerator`, named `slgm_state`).
-    - Cross-modal task (§7.6, eqs. 10–22): `BiGRUSequenceEncoder` per
+    - Cross-modal task (docs/models/mcer.md, eqs. 10–22): `BiGRUSequenceEncoder`
+    per
       modality on the BERT token states and the raw audio / vision frames
       (GAP: which sequences; BBFN's choice) gives `M_s^0` and `h_s`; one
       `GatedCrossModalTransformer` per pair (TA, TV, AV) with `L` levels,
@@ -77,7 +82,8 @@ class MCERModel(
       `cross_modal_tasks` selects the tasks (Table V); an empty tuple is
       the "M, S" model and builds no cross-modal branch.
 
-    Objective (eqs. 32–33; DECISION §7.7: KL terms enter positively and
+    Objective (eqs. 32–33; DECISION docs/models/mcer.md: KL terms enter
+    positively and
     only eq. 33's weights apply):
     `L = MAE(ŷ_m, y_m) + Σ_s mean tanh(|y_s − y_m|)|ŷ_s − y_s|
     + Σ_c mean tanh(|y_c − y_m|)|ŷ_c − y_c| + α KL_m + β Σ_s KL_s

@@ -28,7 +28,7 @@ class MMIMModel(
 ):
     """MultiModal InfoMax: hierarchical MI maximisation for MSA.
 
-    Architecture (models.md §5, paper §3):
+    Architecture (`docs/models/mmim.md`, paper §3):
 
     - text: BERT, last-layer `[CLS]` state `h_t` (no projection);
       audio, vision: unidirectional sLSTM over right-padded frames, state at
@@ -37,15 +37,16 @@ class MMIMModel(
       and `ŷ = W3 Z` (paper eq. 7).
     - input-level MI: two `MMILB` critics q(h_v | h_t) and q(h_a | h_t),
       the BA lower bound `lld + H` (eqs. 3–6). `lld` is the official code's
-      log-likelihood without the log-variance term (DECISION, models.md
-      §3.5; `full_gaussian_nll=True` gives the true Gaussian form). `H` is
+      log-likelihood without the log-variance term (DECISION,
+      `docs/building_blocks.md`; `full_gaussian_nll=True` gives the true
+      Gaussian form). `H` is
       the entropy of a two-component (positive / negative label) Gaussian
       mixture over the projected modality vectors of the current batch and
       the previous batch of the same epoch (`BatchHistoryMemory`), with full
       covariances as the code (the paper writes a diagonal estimator).
     - fusion-level MI: CPC, `L_N(Z, h_m)` for m ∈ {text, audio, vision}
       (eqs. 10–11), log-sum-exp over predictions for a fixed representation
-      (the code's orientation, DECISION §3.4).
+      (the code's orientation, DECISION docs/building_blocks.md).
 
     Objective of the main stage (eq. 12, official `solver.py`):
     `L = MAE(ŷ, y) + α·L_CPC − β·(lld_tv + lld_ta) − β·(H_tv + H_ta)`,

@@ -50,7 +50,8 @@ class MMIMTwoStageCallback(keras.callbacks.Callback):
     user code calls plain `fit`. At the start of every epoch it
 
     1. empties the per-epoch history memories of the entropy estimate
-       (models.md §3.5: the memory is reset every epoch, batch 0 computes no
+       (`docs/building_blocks.md`: the memory is reset every epoch, batch 0
+       computes no
        `H`, batch 1 computes but does not add it);
     2. when `run_stage_one`, fits the model's stage-1 view for one pass over
        the first `stage_one_fraction` of the training batches: the loss is
@@ -166,7 +167,8 @@ def ba_entropy_and_update_memory(
 
     For each modality, the entropy of a two-component Gaussian mixture
     over the projected vectors of the current batch and the memory's
-    previous batch (models.md §3.5): classes follow the multimodal label,
+    previous batch (`docs/building_blocks.md`): classes follow the multimodal
+    label,
     positive `y > 0`, negative `y < 0` (zero-labelled samples join
     neither, official code); `H = ¼ (logdet Σ_pos + logdet Σ_neg)`.
     Batches 0 and 1 of an epoch do not add `H` (the official loop; the

@@ -5,7 +5,8 @@ from keras import ops
 
 from msakeras.layers.common import stop_gradient
 
-# Self-MI stops `L_gen`'s gradient into `Z^m` (models.md §6.4 DECISION).
+# Self-MI stops `L_gen`'s gradient into `Z^m` (`docs/models/self_mi.md`
+# DECISION).
 StopGradient = stop_gradient.StopGradient
 
 # Floor on the squared row norm: a zero row normalises to zero, not NaN.
@@ -17,7 +18,7 @@ class GeneratedLabelHead(keras.layers.Layer):
     """ULG_MI's regression MLP `R^s` on a normalised CPC prediction.
 
     Self-MI passes "the CPC output" through a regression MLP to generate
-    the unimodal label (paper §3.4, eq. 16). Reading (models.md §6.4,
+    the unimodal label (paper §3.4, eq. 16). Reading (`docs/models/self_mi.md`,
     GAP/DECISION): the input is the CPC prediction `p^s = G^s(Z^m)`,
     L2-normalised as in the CPC score (`p̄^s = p^s / ‖p^s‖`), and
     `R^s = Linear(d_s → hidden_dim) – ReLU – Linear(hidden_dim → 1)`

@@ -14,7 +14,7 @@ from msakeras.optimizers import self_mm_optimizer
 
 MODALITIES = self_mm_features.MODALITIES
 LABEL_GENERATORS = ("ulgm", "ulg_mi")
-# Variable-path regexes of Self-MM's parameter groups (architecture §7.3).
+# Variable-path regexes of Self-MM's parameter groups (docs/architecture.md).
 AUDIO_ENCODER_PATTERN = self_mm_optimizer.AUDIO_ENCODER_PATTERN
 VISION_ENCODER_PATTERN = self_mm_optimizer.VISION_ENCODER_PATTERN
 
@@ -23,7 +23,7 @@ VISION_ENCODER_PATTERN = self_mm_optimizer.VISION_ENCODER_PATTERN
 class SelfMIModel(self_mm_features.SelfMMFeatures, msa_model.MSAModel):
     """Self-MI: self-supervised multi-task MSA with auxiliary CPC (and Self-MM).
 
-    Architecture (models.md §6.2–6.3; Self-MM `SELF_MM` model):
+    Architecture (`docs/models/self_mi.md`; Self-MM `SELF_MM` model):
 
     - text `X^t`: BERT, last-layer `[CLS]` state; audio `X^a`, vision
       `X^v`: unidirectional sLSTM over the valid frames, final state,
@@ -31,19 +31,23 @@ class SelfMIModel(self_mm_features.SelfMMFeatures, msa_model.MSAModel):
     - fusion `Z^m = ReLU(W · Dropout([X^t; X^a; X^v]))` (eqs. 5–6) and
       unimodal `Z^s = ReLU(W_s · Dropout(X^s))` (eq. 8).
     - four regression heads (fusion, text, audio, vision). DECISION
-      (§6.2): Self-MM's head `ŷ = W_3 ReLU(W_2 Z)` (`head_layers=2`);
+      (docs/models/self_mi.md): Self-MM's head `ŷ = W_3 ReLU(W_2 Z)`
+      (`head_layers=2`);
       `head_layers=1` gives the paper's affine `ŷ = W_2 Z + b` (eqs. 7/9).
       Only the fusion head (`sentiment`) is used at inference.
     - CPC between `Z^m` and each `Z^s` (eqs. 11–15): `G^s = Linear(d_m →
       d_s)` (`CPCPredictor`), MMIM's InfoNCE with the plain norm (the
       paper's `‖·‖²` is a typo) and log-sum-exp over predictions
-      (`msakeras.losses.info_nce`, §3.4 DECISION). `cpc_modalities`
+      (`msakeras.losses.info_nce`, docs/building_blocks.md DECISION).
+      `cpc_modalities`
       selects the terms (the paper's Table 6 ablations drop one each).
     - unimodal labels `y_s` per training sample, in the
       `UnimodalLabelGenerator` state keyed by the `index` input:
-      `label_generator="ulgm"` is Self-MM's relative-distance ULGM (§3.6;
+      `label_generator="ulgm"` is Self-MM's relative-distance ULGM
+      (docs/building_blocks.md;
       this model with `cpc_weight=0` is Self-MM), `"ulg_mi"` is Self-MI's
-      ULG_MI (§6.4, our reading): `R^s(G^s(Z^m)/‖G^s(Z^m)‖)` with
+      ULG_MI (docs/models/self_mi.md, our reading): `R^s(G^s(Z^m)/‖G^s(Z^m)‖)`
+      with
       `R^s = Linear–ReLU–Linear` (`GeneratedLabelHead`), trained with
       `L_gen = Σ_s MAE(R^s(p̄^s), y_m)` (eq. 16) with the gradient stopped
       into `Z^m` (DECISION: `G^s` and `R^s` learn from it, the backbone
@@ -74,7 +78,7 @@ class SelfMIModel(self_mm_features.SelfMMFeatures, msa_model.MSAModel):
 
     `compile()` with no optimizer uses `make_optimizers()` (Self-MM's
     per-group Adam with coupled L2 and gradient accumulation, MOSI
-    settings of models.md §6.6).
+    settings of `docs/models/self_mi.md`).
 
     Args:
         text_encoder: `BertTextEncoder` (or a layer with the same call).
@@ -417,7 +421,7 @@ class SelfMIModel(self_mm_features.SelfMMFeatures, msa_model.MSAModel):
         The BERT groups are keyed by the exact variable paths of the text
         encoder (keras-hub backbones create their variables outside the
         model's name scope, so `.*/text_encoder/.*` would not match them).
-        Defaults: models.md §6.6 (MOSI) with MMSA's `self_mm` decays.
+        Defaults: `docs/models/self_mi.md` (MOSI) with MMSA's `self_mm` decays.
 
         Returns:
             a `GlobalClipMultiOptimizer` (no joint clip).

@@ -69,7 +69,8 @@ def tiny_data(batch=4, seed=0):
 
 
 def numpy_official_contrastive(embeddings, temperature=0.5):
-    """models.md §8.5 for one anchor: 28 rows, 22 positive, 16 negative."""
+    """`docs/models/dashfusion.md` for one anchor: 28 rows, 22 positive, 16
+    negative."""
     stacked = np.concatenate(
         [embeddings[name] for name in ("text", "vision", "audio", "aligned")]
     )
