@@ -36,7 +36,7 @@ MODALITIES = ("text", "audio", "vision")
 
 # `docs/models/self_mi.md` (Self-MI Table 2, our reading of its garbled cells)
 # with
-# Self-MM's MMSA weight decays (§9.1) and training loop (update_epochs 4,
+# Self-MM's MMSA weight decays (`self_mm`) and training loop (update_epochs 4,
 # early stop 8). "Embedding size" = LSTM width = output width.
 HYPERPARAMETERS = {
     "mosi": {
