@@ -154,16 +154,8 @@ class TestCase(parameterized.TestCase):
         output = cls(**init_kwargs)(**inputs, **call_kwargs)
         # Every output joins the loss: some outputs may depend only on
         # frozen weights (MMILB's entropy projection).
-        pooled = (
-            keras.layers.Add()(
-                [
-                    _MeanToScalar()(tensor)
-                    for tensor in keras.tree.flatten(output)
-                ]
-            )
-            if len(keras.tree.flatten(output)) > 1
-            else _MeanToScalar()(output)
-        )
+        means = [_MeanToScalar()(t) for t in keras.tree.flatten(output)]
+        pooled = keras.layers.Add()(means) if len(means) > 1 else means[0]
         model = keras.Model(inputs, pooled)
         model.compile(optimizer="sgd", loss="mse")
         batch = keras.tree.flatten(input_data)[0].shape[0]
