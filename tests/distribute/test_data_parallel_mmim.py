@@ -24,6 +24,12 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 WORKER = os.path.join(HERE, "mmim_worker.py")
 TOLERANCE = 1e-4
+# The attention key bias adds q.b to every logit of a query's row, which
+# the softmax cancels: its exact gradient is zero and what autodiff returns
+# is rounding noise (~1e-9) that depends on the reduction order. Adam with
+# torch's epsilon (1e-8, after bias correction) scales that noise to steps
+# of +-learning_rate, so one replica and two differ there by design.
+GRADIENT_FREE = ("self_attention_layer/key/bias",)
 
 
 def _environment(backend, **extra):
@@ -85,8 +91,13 @@ class DataParallelMMIMTest(TestCase):
         single = np.load(single_path)
         parallel = np.load(parallel_path)
         self.assertEqual(sorted(single.files), sorted(parallel.files))
-        names = [name for name in single.files if not name.startswith("__")]
+        names = [
+            name
+            for name in single.files
+            if not name.startswith("__") and not name.endswith(GRADIENT_FREE)
+        ]
         self.assertGreater(len(names), 50)
+        self.assertLess(len(names), len(single.files) - 2)
         for name in names:
             np.testing.assert_allclose(
                 parallel[name],
