@@ -113,6 +113,7 @@ def predict_file(
     """
     if batch_size < 1:
         raise ValueError(f"--batch-size must be positive, got {batch_size}.")
+    check_output_path(output_path, [model_path, data_path])
     predictor = load_predictor(model_path)
     where = f"File '{data_path}', split '{split}'"
     with hdf5_store.open_dataset(data_path) as file:
@@ -120,9 +121,11 @@ def predict_file(
         group = hdf5_store.get_split(file, split, data_path)
         arrays = {key: group[key] for key in group.keys()}
         has_labels = "label" in arrays
-        if has_labels:
-            # Streamed (1024 rows at a time): NaN, label range, masks, ...
-            schema.validate_split(arrays, split, data_path, dataset=dataset)
+        # Streamed (1024 rows at a time): masks (0/1, right-padded), row
+        # counts, NaN, label range when labelled, ...
+        schema.validate_split(
+            arrays, split, data_path, dataset=dataset, labelled=has_labels
+        )
         shapes_only = {
             name: _ShapeOnly(array.shape) for name, array in arrays.items()
         }
@@ -173,6 +176,24 @@ def predict_file(
             predictions, labels, schema.base_dataset_name(dataset)
         )
     return num_samples, scores
+
+
+def check_output_path(output_path, input_paths):
+    """Refuses an output that is a folder or one of the inputs."""
+    if os.path.isdir(output_path):
+        raise ValueError(
+            f"--output '{output_path}' is a folder; give a CSV file name."
+        )
+    resolved = os.path.realpath(output_path)
+    for path in input_paths:
+        same = os.path.realpath(path) == resolved
+        if not same and os.path.exists(output_path) and os.path.exists(path):
+            same = os.path.samefile(output_path, path)
+        if same:
+            raise ValueError(
+                f"--output '{output_path}' is the input '{path}'; writing "
+                "would overwrite it. Choose another output file."
+            )
 
 
 class _ShapeOnly:

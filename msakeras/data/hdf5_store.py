@@ -330,3 +330,29 @@ def load_split(path, split, keys=None):
             )
         arrays = {key: arrays[key] for key in keys}
     return arrays
+
+
+def validate_file(path, splits=schema.SPLITS):
+    """Validates every split of a standard file, streamed, before training.
+
+    Faults in the test split (a missing split, bad keys, NaN) are found
+    before any training rather than after it.
+
+    Args:
+        path: str or path-like. The `.h5` file.
+        splits: the splits that must be present. Defaults to all three.
+
+    Returns:
+        `{split: number of samples}`.
+    """
+    path = os.fspath(path)
+    counts = {}
+    with open_dataset(path) as file:
+        dataset = _to_python(file.attrs.get("dataset", None))
+        for split in splits:
+            group = get_split(file, split, path)
+            arrays = {key: group[key] for key in group.keys()}
+            counts[split] = schema.validate_split(
+                arrays, split, path=path, dataset=dataset
+            )
+    return counts
