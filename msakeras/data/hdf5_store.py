@@ -6,6 +6,7 @@ import tempfile
 import h5py
 import numpy as np
 
+from msakeras.data import hdf5_safety
 from msakeras.data import schema
 
 # Target bytes per chunk: small enough that a shuffled batch reads little
@@ -242,6 +243,7 @@ def open_dataset(path):
             {name: _to_python(value) for name, value in file.attrs.items()},
             path,
         )
+        hdf5_safety.check_self_contained(file, path)
     except BaseException:
         file.close()
         raise
