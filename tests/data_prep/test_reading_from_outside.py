@@ -71,7 +71,9 @@ class OutsideReferenceTest(TestCase, parameterized.TestCase):
             secret = self.secret(features.shape, features.dtype)
             make_outside_reference(file, location, kind, secret)
         output = os.path.join(self.temp_dir, "out.h5")
-        code, _, err = test_converters._run(convert_csd.main, case._argv(paths, output))
+        code, _, err = test_converters._run(
+            convert_csd.main, case._argv(paths, output)
+        )
         self.assertEqual(code, 1)
         self.assertRegex(err, rf"A\.csd'.*vidA/features.*{PATTERNS[kind]}")
         self.assertFalse(os.path.exists(output))
