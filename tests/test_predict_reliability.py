@@ -120,3 +120,19 @@ class PredictReliabilityTest(TestCase):
         self.assertIsNone(self.run_predict())
         with open(self.output) as handle:
             self.assertEqual(len(handle.read().splitlines()), 12)
+
+    def test_token_id_beyond_the_vocabulary_is_refused(self):
+        with h5py.File(self.data, "a") as file:
+            ids = file["test"]["text_token_ids"][()]
+            ids[6, 0] = 100  # the tiny model's vocabulary has 100 tokens
+            file["test"]["text_token_ids"][...] = ids
+        self.assert_refused(
+            "'text_token_ids'.*id 100 at sample 6.*vocabulary has 100"
+        )
+        self.assertFalse(os.path.exists(self.output))
+
+    def test_unknown_dataset_attribute_is_refused_before_writing(self):
+        with h5py.File(self.data, "a") as file:
+            file.attrs["dataset"] = "imdb"
+        self.assert_refused("attribute dataset='imdb'")
+        self.assertFalse(os.path.exists(self.output))

@@ -6,6 +6,7 @@ import tempfile
 import h5py
 import numpy as np
 
+from msakeras.callbacks import atomic_files
 from msakeras.data import hdf5_safety
 from msakeras.data import schema
 
@@ -186,6 +187,9 @@ def write_dataset(path, splits, attributes, overwrite=False):
                         group.create_dataset(
                             key, data=array, chunks=_chunk_shape(array)
                         )
+        os.chmod(
+            temporary_path, 0o666 & ~atomic_files.user_umask()
+        )  # mkstemp made 0600
         os.replace(temporary_path, path)
     except BaseException:
         if os.path.exists(temporary_path):

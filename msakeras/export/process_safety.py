@@ -69,6 +69,10 @@ def make_staging(output_dir, version):
     """A fresh staging folder in `output_dir`, after cleaning stale ones."""
     os.makedirs(output_dir, exist_ok=True)
     clean_stale_staging(output_dir)
-    return tempfile.mkdtemp(
+    staging = tempfile.mkdtemp(
         prefix=f".tmp-{version}-{os.getpid()}-", dir=output_dir
     )
+    from msakeras.callbacks import atomic_files  # lazy: stdlib-only import
+
+    os.chmod(staging, 0o777 & ~atomic_files.user_umask())  # mkdtemp: 0700
+    return staging

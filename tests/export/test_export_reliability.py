@@ -140,3 +140,21 @@ class StagingAndChildTest(TestCase):
         while not _gone(child) and time.time() < deadline:
             time.sleep(0.05)
         self.assertTrue(_gone(child), f"child {child} outlived its parent")
+
+
+class UmaskTest(TestCase):
+    def test_outputs_follow_the_umask(self):
+        for mask in (0o022, 0o027):
+            previous = os.umask(mask)
+            try:
+                data = tiny_file(self.temp_dir, name=f"u{mask:o}.h5")
+                staging = process_safety.make_staging(
+                    os.path.join(self.temp_dir, f"s{mask:o}"), 1
+                )
+            finally:
+                os.umask(previous)
+            with self.subTest(umask=oct(mask)):
+                self.assertEqual(os.stat(data).st_mode & 0o777, 0o666 & ~mask)
+                self.assertEqual(
+                    os.stat(staging).st_mode & 0o777, 0o777 & ~mask
+                )
