@@ -16,6 +16,9 @@ import h5py
 def check_self_contained(file, path=None, role="File"):
     """Raises `ValueError` if any object of `file` reads another file.
 
+    Walks the file with h5py's low-level API (link and layout metadata
+    only: no dataset value is read, and no `h5py.Group` is opened).
+
     Args:
         file: an open `h5py.File`.
         path: str or None. The file name for messages; defaults to
@@ -24,38 +27,42 @@ def check_self_contained(file, path=None, role="File"):
             `"--text file"`, ...).
     """
     path = path if path is not None else file.filename
-    pending = [file]
+    pending = [(file.id, "")]
     seen = set()
     while pending:
-        group = pending.pop()
-        for name in group:
-            link = group.get(name, getlink=True)
-            location = f"{group.name.rstrip('/')}/{name}"
-            if isinstance(link, h5py.ExternalLink):
+        group_id, prefix = pending.pop()
+        for raw_name in list(group_id):
+            name = raw_name.decode("utf-8", "replace")
+            location = f"{prefix}/{name}"
+            link = group_id.links.get_info(raw_name)
+            if link.type == h5py.h5l.TYPE_EXTERNAL:
+                target = group_id.links.get_val(raw_name)
                 raise ValueError(
                     f"{role} '{path}': '{location}' is an external link to "
-                    f"'{link.filename}'; files that read other files are "
-                    "refused."
+                    f"'{target[0].decode('utf-8', 'replace')}'; files that "
+                    "read other files are refused."
                 )
-            if isinstance(link, h5py.SoftLink):
-                continue  # its target, inside this file, is checked itself
-            item = group[name]
-            address = h5py.h5o.get_info(item.id).addr  # hard-link cycles
+            if link.type != h5py.h5l.TYPE_HARD:
+                continue  # soft links point inside this file: walked there
+            object_id = h5py.h5o.open(group_id, raw_name)
+            address = h5py.h5o.get_info(object_id).addr  # hard-link cycles
             if address in seen:
                 continue
             seen.add(address)
-            if isinstance(item, h5py.Group):
-                pending.append(item)
-            elif isinstance(item, h5py.Dataset):
-                if item.is_virtual:
+            if isinstance(object_id, h5py.h5g.GroupID):
+                pending.append((object_id, location))
+            elif isinstance(object_id, h5py.h5d.DatasetID):
+                plist = object_id.get_create_plist()
+                shape = object_id.shape
+                if plist.get_layout() == h5py.h5d.VIRTUAL:
                     raise ValueError(
                         f"{role} '{path}': dataset '{location}' with shape "
-                        f"{item.shape} is a virtual dataset; files that "
-                        "read other files are refused."
+                        f"{shape} is a virtual dataset; files that read "
+                        "other files are refused."
                     )
-                if item.id.get_create_plist().get_external_count() > 0:
+                if plist.get_external_count() > 0:
                     raise ValueError(
                         f"{role} '{path}': dataset '{location}' with shape "
-                        f"{item.shape} keeps its bytes in external files; "
-                        "files that read other files are refused."
+                        f"{shape} keeps its bytes in external files; files "
+                        "that read other files are refused."
                     )

@@ -344,6 +344,10 @@ def validate_file(path, splits=schema.SPLITS):
     Faults in the test split (a missing split, bad keys, NaN) are found
     before any training rather than after it.
 
+    DECISION: this reads the test split before model selection is sealed
+    (`msakeras.experiment.HeldOutTestSplit`), but only to check the schema:
+    it returns sample counts, and no value reaches training or selection.
+
     Args:
         path: str or path-like. The `.h5` file.
         splits: the splits that must be present. Defaults to all three.
