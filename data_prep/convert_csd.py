@@ -64,6 +64,7 @@ if __package__ in (None, ""):  # run as a script: make `data_prep` importable
 from data_prep import _common  # noqa: E402
 from data_prep import wordpiece  # noqa: E402
 from data_prep._common import ConversionError  # noqa: E402
+from msakeras.data import hdf5_safety  # noqa: E402
 
 SPLITS = ("train", "valid", "test")
 DATASETS = ("mosi", "mosei")
@@ -95,6 +96,11 @@ class CsdFile:
                 f"{role} file '{self.path}' is not a readable HDF5 (.csd) "
                 f"file: {error}"
             ) from None
+        try:
+            hdf5_safety.check_self_contained(self.file, self.path, role)
+        except ValueError as error:
+            self.file.close()
+            raise ConversionError(str(error)) from None
         roots = [
             name
             for name, item in self.file.items()

@@ -111,8 +111,17 @@ def read_features(directory, ids, role, max_frames):
         raise ConversionError(f"--{role}-dir '{directory}' is not a folder.")
     sequences = []
     width = None
+    root = os.path.abspath(directory)
     for sample_id in ids:
         path = os.path.join(directory, f"{sample_id}.npy")
+        inside = os.path.abspath(os.path.join(root, f"{sample_id}.npy"))
+        if os.path.isabs(str(sample_id)) or not inside.startswith(
+            root + os.sep
+        ):
+            raise ConversionError(
+                f"id {sample_id!r} points outside --{role}-dir "
+                f"'{directory}' ('{inside}'); ids must name files inside it."
+            )
         if not os.path.isfile(path):
             raise ConversionError(
                 f"No {role} features for id '{sample_id}': expected '{path}'."
@@ -123,6 +132,11 @@ def read_features(directory, ids, role, max_frames):
             raise ConversionError(
                 f"File '{path}': not a plain numeric .npy ({error})."
             ) from None
+        if not isinstance(array, np.ndarray):  # an .npz named .npy
+            array.close()
+            raise ConversionError(
+                f"File '{path}': an .npz archive, not a single .npy array."
+            )
         _common.check_numeric(array, role, f"File '{path}'")
         if array.ndim == 1:
             array = array[None, :]

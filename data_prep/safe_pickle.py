@@ -62,7 +62,102 @@ class SafeUnpickler(pickle.Unpickler):
                 "accepted (the file may be malicious or not a feature "
                 "release)."
             )
+        guarded = _GUARDED.get((canonical, name))
+        if guarded is not None:
+            return guarded
         return getattr(importlib.import_module(canonical), name)
+
+
+def _refuse(message):
+    raise pickle.UnpicklingError(f"Refusing array: {message}")
+
+
+def _bounded_ndarray(
+    shape, dtype=float, buffer=None, offset=0, strides=None, order=None
+):
+    """`numpy.ndarray(...)` as a pickle may call it, bounded.
+
+    The array must be backed by bytes present in the pickle: shape x
+    itemsize (and the furthest strided byte) within `len(buffer) - offset`,
+    strides positive; without a buffer only empty arrays are built.
+    """
+    import numpy as np
+
+    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    dtype = np.dtype(dtype)
+    if any(not isinstance(size, int) or size < 0 for size in shape):
+        _refuse(f"shape {shape} is not a tuple of non-negative ints.")
+    count = 1
+    for size in shape:
+        count *= size
+    nbytes = count * dtype.itemsize
+    if buffer is None:
+        if nbytes:
+            _refuse(
+                f"shape {shape} x itemsize {dtype.itemsize} = {nbytes} "
+                "bytes with no data in the pickle."
+            )
+        return np.ndarray(shape, dtype, order=order)
+    present = memoryview(buffer).nbytes - int(offset)
+    if offset < 0 or nbytes > present:
+        _refuse(
+            f"shape {shape} x itemsize {dtype.itemsize} = {nbytes} bytes, "
+            f"but only {max(present, 0)} are present."
+        )
+    if strides is not None:
+        strides = tuple(strides)
+        if len(strides) != len(shape) or any(
+            not isinstance(step, int) or step <= 0 for step in strides
+        ):
+            _refuse(f"strides {strides} must be positive, one per axis.")
+        if (
+            count
+            and sum((n - 1) * step for n, step in zip(shape, strides))
+            + (dtype.itemsize)
+            > present
+        ):
+            _refuse(f"strides {strides} reach past the bytes present.")
+    return np.ndarray(shape, dtype, buffer, offset, strides, order)
+
+
+def _bounded_reconstruct(subtype, shape, dtype):
+    """`_reconstruct` as NumPy pickles use it: an empty base array that
+    `__setstate__` then fills from the pickle's own bytes."""
+    import numpy as np
+
+    if subtype is not _bounded_ndarray and subtype is not np.ndarray:
+        _refuse(f"subtype {subtype!r} is not numpy.ndarray.")
+    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    count = 1
+    for size in shape:
+        count *= int(size)
+    if count > 1:
+        _refuse(f"base shape {shape} is not empty.")
+    from numpy._core import multiarray
+
+    return multiarray._reconstruct(np.ndarray, shape, dtype)
+
+
+_CODECS = frozenset({"latin1", "latin-1", "latin_1", "iso-8859-1"})
+
+
+def _latin1_encode(text, encoding="utf-8", errors="strict"):
+    """`_codecs.encode` for the latin-1 `bytes` of protocol-2 pickles."""
+    import codecs
+
+    if str(encoding).lower() not in _CODECS:
+        raise pickle.UnpicklingError(
+            f"Refusing codec {encoding!r} in _codecs.encode: only latin-1 "
+            "(how protocol-2 pickles store bytes) is accepted."
+        )
+    return codecs.encode(text, "latin1", errors)
+
+
+_GUARDED = {
+    ("numpy", "ndarray"): _bounded_ndarray,
+    ("numpy._core.multiarray", "_reconstruct"): _bounded_reconstruct,
+    ("_codecs", "encode"): _latin1_encode,
+}
 
 
 def loads(data):

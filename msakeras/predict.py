@@ -65,6 +65,7 @@ class _KerasPredictor:
             for name in msakeras.models.model_input_specs(self.model)
             if name in TRAINING_ONLY_INPUTS
         ]
+        self.vocabulary_size = token_vocabulary_size(self.model)
 
     def __call__(self, batch):
         feed = dict(batch)
@@ -75,12 +76,40 @@ class _KerasPredictor:
         return keras.ops.convert_to_numpy(outputs["sentiment"])
 
 
+def token_vocabulary_size(model):
+    """`input_dim` of the text backbone's `token_embedding`, or None."""
+    for layer in model._flatten_layers(include_self=False, recursive=True):
+        if (
+            isinstance(layer, keras.layers.Embedding)
+            and layer.name == "token_embedding"
+        ):
+            return int(layer.input_dim)
+    return None
+
+
+def check_token_ids(batch, vocabulary_size, where, first_sample):
+    """Token ids must be below the model's vocabulary size."""
+    ids = batch.get("text_token_ids")
+    if vocabulary_size is None or ids is None or ids.size == 0:
+        return
+    too_large = np.any(ids >= vocabulary_size, axis=1)
+    if np.any(too_large):
+        row = int(np.argmax(too_large))
+        raise ValueError(
+            f"{where}: key 'text_token_ids' with shape {ids.shape} holds "
+            f"id {int(ids[row].max())} at sample {first_sample + row}, but "
+            f"the model's vocabulary has {vocabulary_size} tokens (a file "
+            "tokenised with another vocabulary?)."
+        )
+
+
 class _ServingPredictor:
     def __init__(self, path):
         from msakeras.export import ServingModel
 
         self.served = ServingModel(path)
         self.input_specs = self.served.input_specs
+        self.vocabulary_size = None
 
     def __call__(self, batch):
         return self.served(batch)["sentiment"]
@@ -113,6 +142,7 @@ def predict_file(
     """
     if batch_size < 1:
         raise ValueError(f"--batch-size must be positive, got {batch_size}.")
+    check_output_path(output_path, [model_path, data_path])
     predictor = load_predictor(model_path)
     where = f"File '{data_path}', split '{split}'"
     with hdf5_store.open_dataset(data_path) as file:
@@ -120,9 +150,11 @@ def predict_file(
         group = hdf5_store.get_split(file, split, data_path)
         arrays = {key: group[key] for key in group.keys()}
         has_labels = "label" in arrays
-        if has_labels:
-            # Streamed (1024 rows at a time): NaN, label range, masks, ...
-            schema.validate_split(arrays, split, data_path, dataset=dataset)
+        # Streamed (1024 rows at a time): masks (0/1, right-padded), row
+        # counts, NaN, label range when labelled, ...
+        schema.validate_split(
+            arrays, split, data_path, dataset=dataset, labelled=has_labels
+        )
         shapes_only = {
             name: _ShapeOnly(array.shape) for name, array in arrays.items()
         }
@@ -131,6 +163,13 @@ def predict_file(
             for name, (shape, _) in predictor.input_specs.items()
         }
         msakeras.models.check_model_inputs(specs, shapes_only, where)
+        metric_dataset = schema.base_dataset_name(dataset)
+        if has_labels and metric_dataset not in ("mosi", "mosei", "sims"):
+            raise ValueError(
+                f"File '{data_path}': attribute dataset={dataset!r} is not "
+                "'mosi', 'mosei' or 'sims' (optionally 'synthetic_'-"
+                "prefixed); the metrics of a labelled split need it."
+            )
         num_samples = int(next(iter(arrays.values())).shape[0])
         if num_samples == 0:
             raise ValueError(f"{where}: the split is empty; nothing to do.")
@@ -154,6 +193,9 @@ def predict_file(
                     msakeras.models.check_model_inputs(
                         predictor.input_specs, batch, where, first_sample=start
                     )
+                    check_token_ids(
+                        batch, predictor.vocabulary_size, where, start
+                    )
                     values = np.asarray(predictor(batch)).reshape(-1)
                     predictions[start:stop] = values
                     batch_ids = (
@@ -170,9 +212,27 @@ def predict_file(
     scores = None
     if has_labels:
         scores = msakeras.metrics.sentiment_scores(
-            predictions, labels, schema.base_dataset_name(dataset)
+            predictions, labels, metric_dataset
         )
     return num_samples, scores
+
+
+def check_output_path(output_path, input_paths):
+    """Refuses an output that is a folder or one of the inputs."""
+    if os.path.isdir(output_path):
+        raise ValueError(
+            f"--output '{output_path}' is a folder; give a CSV file name."
+        )
+    resolved = os.path.realpath(output_path)
+    for path in input_paths:
+        same = os.path.realpath(path) == resolved
+        if not same and os.path.exists(output_path) and os.path.exists(path):
+            same = os.path.samefile(output_path, path)
+        if same:
+            raise ValueError(
+                f"--output '{output_path}' is the input '{path}'; writing "
+                "would overwrite it. Choose another output file."
+            )
 
 
 class _ShapeOnly:

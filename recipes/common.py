@@ -195,6 +195,13 @@ def finish_args(args, model_name, hyperparameters, embedded_defaults):
             "saved_models", f"{model_name}_{args.dataset}", "runs"
         )
     args.model_name = model_name
+    try:  # bad flags and data faults: one line, before any training
+        experiment.check_run_arguments(
+            settings, args.seeds, args.max_train_samples
+        )
+        msakeras.data.validate_file(args.data)
+    except ValueError as error:
+        raise SystemExit(str(error)) from None
     return args
 
 
@@ -325,6 +332,21 @@ def run_directory(args, seed):
         )
     os.makedirs(directory, exist_ok=True)
     return directory
+
+
+def check_resume_settings(args, directory):
+    """Records the run's data hash and settings; --resume must match."""
+    settings = experiment.run_settings(
+        args.data,
+        args.model_name,
+        args.dataset,
+        args.hyperparameters,
+        {"max_train_samples": args.max_train_samples},
+    )
+    try:
+        experiment.check_or_record(directory, settings, args.resume)
+    except ValueError as error:
+        raise SystemExit(str(error)) from None
 
 
 def finished_scores(directory):
@@ -681,9 +703,15 @@ def train_seeds(
         # process serves the same global batch at every step.
         fit_kwargs = {"shuffle": False, **(fit_kwargs or {})}
     scores_by_seed = {}
+    try:  # released by the kernel when this process ends, even on SIGKILL
+        if setup.is_chief:
+            experiment.hold_run_lock(args.output_dir)
+    except experiment.RunLockError as error:
+        raise SystemExit(str(error)) from None
     for seed in args.seeds:
         if setup.is_chief:
             directory = run_directory(args, seed)
+            check_resume_settings(args, directory)
         else:
             # Only process 0 keeps checkpoints and records; the others
             # write their callbacks' files beside, out of the way.

@@ -36,3 +36,17 @@ def atomic_output_path(path):
     finally:
         if os.path.exists(temporary):
             os.remove(temporary)
+
+
+def user_umask():
+    """The process umask (new outputs get `0o666 & ~umask`), unchanged."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask

@@ -8,6 +8,7 @@ from msakeras.data.hdf5_store import get_split
 from msakeras.data.hdf5_store import load_split
 from msakeras.data.hdf5_store import open_dataset
 from msakeras.data.hdf5_store import read_attributes
+from msakeras.data.hdf5_store import validate_file
 from msakeras.data.hdf5_store import write_dataset
 from msakeras.data.schema import FILE_ATTRIBUTES
 from msakeras.data.schema import FORMAT_VERSION

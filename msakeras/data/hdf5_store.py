@@ -6,6 +6,8 @@ import tempfile
 import h5py
 import numpy as np
 
+from msakeras.callbacks import atomic_files
+from msakeras.data import hdf5_safety
 from msakeras.data import schema
 
 # Target bytes per chunk: small enough that a shuffled batch reads little
@@ -185,6 +187,9 @@ def write_dataset(path, splits, attributes, overwrite=False):
                         group.create_dataset(
                             key, data=array, chunks=_chunk_shape(array)
                         )
+        os.chmod(
+            temporary_path, 0o666 & ~atomic_files.user_umask()
+        )  # mkstemp made 0600
         os.replace(temporary_path, path)
     except BaseException:
         if os.path.exists(temporary_path):
@@ -242,6 +247,7 @@ def open_dataset(path):
             {name: _to_python(value) for name, value in file.attrs.items()},
             path,
         )
+        hdf5_safety.check_self_contained(file, path)
     except BaseException:
         file.close()
         raise
@@ -330,3 +336,33 @@ def load_split(path, split, keys=None):
             )
         arrays = {key: arrays[key] for key in keys}
     return arrays
+
+
+def validate_file(path, splits=schema.SPLITS):
+    """Validates every split of a standard file, streamed, before training.
+
+    Faults in the test split (a missing split, bad keys, NaN) are found
+    before any training rather than after it.
+
+    DECISION: this reads the test split before model selection is sealed
+    (`msakeras.experiment.HeldOutTestSplit`), but only to check the schema:
+    it returns sample counts, and no value reaches training or selection.
+
+    Args:
+        path: str or path-like. The `.h5` file.
+        splits: the splits that must be present. Defaults to all three.
+
+    Returns:
+        `{split: number of samples}`.
+    """
+    path = os.fspath(path)
+    counts = {}
+    with open_dataset(path) as file:
+        dataset = _to_python(file.attrs.get("dataset", None))
+        for split in splits:
+            group = get_split(file, split, path)
+            arrays = {key: group[key] for key in group.keys()}
+            counts[split] = schema.validate_split(
+                arrays, split, path=path, dataset=dataset
+            )
+    return counts

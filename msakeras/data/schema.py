@@ -184,7 +184,7 @@ def _rows_left_padded(chunk):
     return np.any(np.diff(chunk.astype(np.int8), axis=1) > 0, axis=1)
 
 
-def validate_split(arrays, split_name, path=None, dataset=None):
+def validate_split(arrays, split_name, path=None, dataset=None, labelled=True):
     """Checks one split against the standard schema.
 
     Checks, in order: known keys, required keys, dtype, rank, a non-empty
@@ -205,6 +205,9 @@ def validate_split(arrays, split_name, path=None, dataset=None):
         dataset: str or None. Dataset name; when it is a known dataset
             (`mosi`, `mosei`, `sims`, or `synthetic_<name>`), labels must
             lie in its range. Defaults to `None` (no range check).
+        labelled: bool. Whether `label` is required. `False` (prediction
+            inputs) checks everything else the same way, counting samples
+            on `text_token_ids`. Defaults to `True`.
 
     Returns:
         The number of samples `N` of the split.
@@ -228,7 +231,8 @@ def validate_split(arrays, split_name, path=None, dataset=None):
             f"{where}: unknown key(s) {unknown}; allowed keys are "
             f"{sorted(KEY_SPECS)}."
         )
-    missing = [key for key in REQUIRED_KEYS if key not in arrays]
+    required = [k for k in REQUIRED_KEYS if labelled or k != "label"]
+    missing = [key for key in required if key not in arrays]
     if missing:
         raise ValueError(
             f"{where}: missing required key(s) {missing}; present keys are "
@@ -255,17 +259,19 @@ def validate_split(arrays, split_name, path=None, dataset=None):
                 f"{where}: key '{key}' must have rank {spec.rank}, got "
                 f"shape {shape} (rank {len(shape)})."
             )
-    num_samples = int(arrays["label"].shape[0])
+    count_key = "label" if "label" in arrays else "text_token_ids"
+    num_samples = int(arrays[count_key].shape[0])
     if num_samples == 0:
         raise ValueError(
-            f"{where}: the split is empty (key 'label' has shape "
-            f"{tuple(arrays['label'].shape)})."
+            f"{where}: the split is empty (key '{count_key}' has shape "
+            f"{tuple(arrays[count_key].shape)})."
         )
     for key, array in arrays.items():
         if array.shape[0] != num_samples:
             raise ValueError(
                 f"{where}: key '{key}' has shape {tuple(array.shape)}, i.e. "
-                f"{array.shape[0]} samples, but 'label' has {num_samples}."
+                f"{array.shape[0]} samples, but '{count_key}' has "
+                f"{num_samples}."
             )
     for key, mask_key in MASK_OF.items():
         if key not in arrays:

@@ -12,6 +12,12 @@ from msakeras.experiment.modality_robustness import remove_modality
 from msakeras.experiment.modality_robustness import robustness_table
 from msakeras.experiment.model_profile import parameter_table
 from msakeras.experiment.model_profile import profile_model
+from msakeras.experiment.resume_settings import check_or_record
+from msakeras.experiment.resume_settings import run_settings
+from msakeras.experiment.run_arguments import check_run_arguments
+from msakeras.experiment.run_lock import RunLock
+from msakeras.experiment.run_lock import RunLockError
+from msakeras.experiment.run_lock import hold_run_lock
 from msakeras.experiment.run_receipt import RECEIPT_FIELDS
 from msakeras.experiment.run_receipt import file_sha256
 from msakeras.experiment.run_receipt import git_state

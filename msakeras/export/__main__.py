@@ -136,9 +136,37 @@ def export_onnx(args, serve_outputs):
     )
 
 
+def check_source(args):
+    """`--version` non-negative; MODEL a readable msakeras `.keras`.
+
+    DECISION: only classes registered under the `msakeras` package are
+    exported; a plain Keras model has no `sentiment` output to serve.
+    """
+    from msakeras.models import input_checks
+
+    if args.version is not None and args.version < 0:
+        raise ValueError(
+            f"--version must be a non-negative integer, got {args.version}."
+        )
+    if not os.path.isfile(args.model):
+        raise FileNotFoundError(f"Model file '{args.model}' does not exist.")
+    stored = input_checks.keras_file_class(args.model)
+    if not str(stored).startswith("msakeras>"):
+        raise ValueError(
+            f"File '{args.model}' holds a '{stored}' model, not an "
+            "msakeras model; export models trained with msakeras."
+        )
+
+
 def main(argv=None):
     args = parse_args(argv)
     serve_outputs = None if args.all_outputs else tuple(args.outputs)
+    if args.probe is None:  # the user's call: refuse bad input up front
+        try:
+            check_source(args)
+        except (ValueError, FileNotFoundError) as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
     try:
         if args.format == "onnx":
             record = export_onnx(args, serve_outputs)

@@ -32,13 +32,13 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 
 import keras
 import numpy as np
 
+from msakeras.export import process_safety
 from msakeras.export import saved_model
 
 ONNX_FILE = "model.onnx"
@@ -196,7 +196,7 @@ def _export_in_subprocess(
     environment["PYTHONPATH"] = os.pathsep.join(
         [package_root] + [p for p in [os.environ.get("PYTHONPATH")] if p]
     )
-    completed = subprocess.run(
+    completed = process_safety.run_child(
         command, env=environment, capture_output=True, text=True
     )
     if completed.returncode != 0 or not os.path.isfile(report_path):
@@ -314,7 +314,7 @@ def export_with_torch(
     sample = tuple(torch.as_tensor(probes[0][name]) for name in input_names)
     label = source_label or keras_path
     os.makedirs(output_dir, exist_ok=True)
-    staging = tempfile.mkdtemp(prefix=f".tmp-{version}-", dir=output_dir)
+    staging = process_safety.make_staging(output_dir, version)
     try:
         onnx_path = os.path.join(staging, ONNX_FILE)
         try:

@@ -25,12 +25,13 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 
 import keras
 import numpy as np
+
+from msakeras.export import process_safety
 
 # Inputs that only training needs (per-sample state such as Self-MM's
 # `index`): left out of the signature, fed a zero placeholder.
@@ -356,7 +357,7 @@ def _export_in_subprocess(
     environment["PYTHONPATH"] = os.pathsep.join(
         [package_root] + [p for p in [os.environ.get("PYTHONPATH")] if p]
     )
-    completed = subprocess.run(
+    completed = process_safety.run_child(
         command, env=environment, capture_output=True, text=True
     )
     if completed.returncode != 0 or not os.path.isfile(report_path):
@@ -424,8 +425,7 @@ def _export_with_tensorflow(
             for name, shape, dtype in specs
         }
     ]
-    os.makedirs(output_dir, exist_ok=True)
-    staging = tempfile.mkdtemp(prefix=f".tmp-{version}-", dir=output_dir)
+    staging = process_safety.make_staging(output_dir, version)
     try:
         archive = keras.export.ExportArchive()
         archive.track(model)

@@ -68,11 +68,26 @@ def check_model_inputs(input_specs, arrays, where, first_sample=0):
                 )
 
 
+# An msakeras model's config.json is tens of KiB; a larger one is refused
+# before it is decompressed (a zip bomb would cost memory twice over).
+MAX_CONFIG_BYTES = 16 * 2**20
+
+
 def keras_file_class(path):
-    """The registered class name stored in a `.keras` file's config."""
+    """The registered class name stored in a `.keras` file's config.
+
+    The decompressed `config.json` must not exceed `MAX_CONFIG_BYTES`.
+    """
     path = os.fspath(path)
     try:
         with zipfile.ZipFile(path) as archive:
+            size = archive.getinfo("config.json").file_size
+            if size > MAX_CONFIG_BYTES:
+                raise ValueError(
+                    f"File '{path}': config.json inflates to {size} bytes, "
+                    f"over the {MAX_CONFIG_BYTES} accepted for a model "
+                    "config; refused before decompressing."
+                )
             config = json.loads(archive.read("config.json"))
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
         raise ValueError(

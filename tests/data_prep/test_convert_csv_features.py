@@ -176,3 +176,49 @@ class CsvFeaturesConverterTest(TestCase):
         convert()
         with self.assertRaisesRegex(ValueError, "already exists"):
             convert()
+
+
+class CsvFeaturesConfinementTest(TestCase):
+    def setUp(self):
+        super().setUp()
+        self.folder = os.path.join(self.temp_dir, "data")
+        make_csv_example.main([self.folder])
+        self.output = os.path.join(self.temp_dir, "out.h5")
+
+    def convert_with_id(self, sample_id):
+        table = pd.read_csv(os.path.join(self.folder, "samples.csv"))
+        table["id"] = table["id"].astype(object)
+        table.loc[0, "id"] = sample_id
+        csv_path = os.path.join(self.folder, "hostile.csv")
+        table.to_csv(csv_path, index=False)
+        return convert_csv_features.convert(
+            csv_path=csv_path,
+            audio_dir=os.path.join(self.folder, "audio"),
+            vision_dir=os.path.join(self.folder, "vision"),
+            output_path=self.output,
+            dataset="mosi",
+            tokenizer="python",
+        )
+
+    def test_ids_outside_the_feature_folders_are_refused(self):
+        # Real feature files outside --audio-dir that `../` would reach.
+        outside = os.path.join(self.temp_dir, "outside")
+        os.mkdir(outside)
+        first = sorted(os.listdir(os.path.join(self.folder, "audio")))[0]
+        array = np.load(os.path.join(self.folder, "audio", first))
+        np.save(os.path.join(outside, "x.npy"), array)
+        for sample_id in ("../../outside/x", os.path.join(outside, "x")):
+            with self.subTest(sample_id=sample_id):
+                with self.assertRaisesRegex(
+                    ValueError, r"points outside --audio-dir"
+                ):
+                    self.convert_with_id(sample_id)
+        self.assertFalse(os.path.exists(self.output))
+
+    def test_an_npz_named_npy_is_one_error(self):
+        first = sorted(os.listdir(os.path.join(self.folder, "audio")))[0]
+        path = os.path.join(self.folder, "audio", first)
+        with open(path, "wb") as handle:
+            np.savez(handle, a=np.zeros((3, 2)))
+        with self.assertRaisesRegex(ValueError, rf"{first}.*\.npz archive"):
+            self.convert_with_id(first[: -len(".npy")])
