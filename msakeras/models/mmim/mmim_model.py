@@ -200,10 +200,13 @@ class MMIMModel(
                 kernel_initializer=initializer,
                 name=f"cpc_{modality}",
             )
+            # Sized by each encoder's output width (official `CPC(x_size=
+            # d_vout)`; `RNNEncoder.linear_1` maps the 1 or 2 directions'
+            # `h` to `out`), so bidirectional encoders fit too.
             for modality, width in (
                 ("text", text_encoder.hidden_dim),
-                ("audio", audio_hidden_dim * (2 if bidirectional else 1)),
-                ("vision", vision_hidden_dim * (2 if bidirectional else 1)),
+                ("audio", self.audio_encoder.output_dim),
+                ("vision", self.vision_encoder.output_dim),
             )
         }
 
