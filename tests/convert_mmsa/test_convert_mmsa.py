@@ -17,6 +17,7 @@ import zipfile
 
 import keras
 import numpy as np
+import pytest
 import torch
 
 import msakeras
@@ -258,17 +259,45 @@ class ConvertAndPredictTest(TestCase):
                 arrays,
                 [0.5, -1.0, 2.0, -0.2],
             )
-            csv_path = os.path.join(self.temp_dir, f"{name}.csv")
-            predict.main(
-                [output, "--data", data, "--output", csv_path]
-                + ["--verbose", "0"]
+            got = _predicted_csv(
+                output, data, os.path.join(self.temp_dir, f"{name}.csv")
             )
-            with open(csv_path, newline="") as handle:
-                rows = list(csv.DictReader(handle))
-            got = np.asarray([float(row["prediction"]) for row in rows])
             self.assertAllClose(
                 got, arrays["output_M"][:, 0], atol=TOLERANCE, msg=name
             )
+
+
+def _predicted_csv(model_path, data, csv_path):
+    predict.main(
+        [model_path, "--data", data, "--output", csv_path, "--verbose", "0"]
+    )
+    with open(csv_path, newline="") as handle:
+        return np.asarray(
+            [float(row["prediction"]) for row in csv.DictReader(handle)]
+        )
+
+
+@pytest.mark.large
+def test_exported_saved_model_serves_mmsa_values(tmp_path):
+    """convert -> `python -m msakeras.export` -> predict on the SavedModel."""
+    from msakeras.export import __main__ as export_main
+
+    path, arrays = fixture("mmim")
+    keras_path = str(tmp_path / "mmim.keras")
+    convert_main.main(
+        [path, "--model", "mmim", "--dataset", "mosi"]
+        + ["--text-backbone", BERT, "--output", keras_path]
+    )
+    export_main.main([keras_path, "--output", str(tmp_path / "served")])
+    data = write_test_split(
+        str(tmp_path / "mmim.h5"), arrays, [0.5, -1.0, 2.0, -0.2]
+    )
+    got = _predicted_csv(
+        str(tmp_path / "served" / "1"), data, str(tmp_path / "served.csv")
+    )
+    np.testing.assert_allclose(
+        got, arrays["output_M"][:, 0], atol=TOLERANCE, rtol=0
+    )
 
 
 def _saved(state, directory, name="edited.pth"):
