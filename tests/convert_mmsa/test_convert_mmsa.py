@@ -11,8 +11,10 @@ reader with `torch.load(weights_only=True)` and to write test checkpoints.
 """
 
 import csv
+import json
 import os
 import pickle
+import shutil
 import zipfile
 
 import keras
@@ -362,3 +364,27 @@ class RefusalTest(TestCase):
         self.assert_refused(
             fixture("mmim")[0], r"no key 'audio_model\.", model="self_mm"
         )
+
+    def test_constant_bert_buffers_are_ignored(self):
+        # transformers < 4.31 saved `position_ids` with the weights.
+        key = "Model.bertmodel.model.embeddings.position_ids"
+        self.state[key] = np.arange(16, dtype="int64")[None, :]
+        path = _saved(self.state, self.temp_dir)
+        model = convert_mmsa.convert_checkpoint(path, "mmim", "mosi", BERT)
+        self.assertIsInstance(model, msakeras.models.MMIMModel)
+
+    def test_backbone_config_keras_hub_cannot_reproduce(self):
+        folder = os.path.join(self.temp_dir, "bert")
+        shutil.copytree(BERT, folder)
+        config_path = os.path.join(folder, "config.json")
+        with open(config_path) as handle:
+            config = json.load(handle)
+        config["hidden_act"] = "gelu_new"
+        with open(config_path, "w") as handle:
+            json.dump(config, handle)
+        with self.assertRaisesRegex(
+            ValueError, r"bert/config\.json.*hidden_act='gelu_new'"
+        ):
+            convert_mmsa.convert_checkpoint(
+                fixture("mmim")[0], "mmim", "mosi", folder
+            )

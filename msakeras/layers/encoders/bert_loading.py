@@ -99,7 +99,7 @@ def bert_backbone_from_hf_config(folder):
         folder: str. A local Hugging Face BERT folder.
 
     Returns:
-        An unbuilt-weights `ExactGeluBertBackbone` (random initialisation).
+        An `ExactGeluBertBackbone` with randomly initialised weights.
     """
     path = os.path.join(os.fspath(folder), "config.json")
     if not os.path.isfile(path):
