@@ -9,12 +9,15 @@ use for `bytes`. Dicts, lists, tuples, strings and numbers are built by
 pickle opcodes and never reach `find_class`. Any other global is refused
 with `pickle.UnpicklingError` naming `module.name`; it is neither imported
 nor called (see `docs/protocol.md`).
+The allowlist mechanism and the file-naming errors are shared with
+`msakeras.convert_mmsa` (`msakeras.data.restricted_unpickler`).
 """
 
-import importlib
 import io
 import os
 import pickle
+
+from msakeras.data import restricted_unpickler
 
 ALLOWED_GLOBALS = frozenset(
     {
@@ -42,8 +45,8 @@ def _canonical_module(module):
     return module
 
 
-class SafeUnpickler(pickle.Unpickler):
-    """`pickle.Unpickler` that only admits NumPy arrays, dtypes and scalars.
+class SafeUnpickler(restricted_unpickler.RestrictedUnpickler):
+    """`RestrictedUnpickler` that only admits NumPy arrays, dtypes, scalars.
 
     Example:
 
@@ -53,19 +56,12 @@ class SafeUnpickler(pickle.Unpickler):
     ```
     """
 
-    def find_class(self, module, name):
-        canonical = _canonical_module(module)
-        if (canonical, name) not in ALLOWED_GLOBALS:
-            raise pickle.UnpicklingError(
-                f"Refusing to load global '{module}.{name}': only pickles of "
-                "NumPy arrays, dicts, lists, strings and numbers are "
-                "accepted (the file may be malicious or not a feature "
-                "release)."
-            )
-        guarded = _GUARDED.get((canonical, name))
-        if guarded is not None:
-            return guarded
-        return getattr(importlib.import_module(canonical), name)
+    allowed_globals = None  # set below, once the bounded builders exist
+    refusal_reason = (
+        "only pickles of NumPy arrays, dicts, lists, strings and numbers "
+        "are accepted (the file may be malicious or not a feature release)."
+    )
+    canonical_module = staticmethod(_canonical_module)
 
 
 def _refuse(message):
@@ -159,6 +155,12 @@ _GUARDED = {
     ("_codecs", "encode"): _latin1_encode,
 }
 
+# Guarded names resolve to their bounded builders; the rest are imported on
+# use.
+SafeUnpickler.allowed_globals = {
+    key: _GUARDED.get(key) for key in ALLOWED_GLOBALS
+}
+
 
 def loads(data):
     """Unpickles bytes with `SafeUnpickler`.
@@ -191,25 +193,5 @@ def load_pickle(path):
     if not os.path.isfile(path):
         raise FileNotFoundError(f"Input file '{path}' does not exist.")
     with open(path, "rb") as file:
-        try:
+        with restricted_unpickler.errors_naming(path):
             return SafeUnpickler(file).load()
-        except pickle.UnpicklingError as error:
-            message = str(error)
-            if message.startswith("Refusing"):
-                raise pickle.UnpicklingError(
-                    f"File '{path}': {message}"
-                ) from None
-            raise ValueError(
-                f"File '{path}' is not a readable pickle (truncated or "
-                f"corrupt?): {message}"
-            ) from None
-        except (EOFError, ValueError, TypeError, IndexError) as error:
-            raise ValueError(
-                f"File '{path}' is not a readable pickle (truncated or "
-                f"corrupt?): {type(error).__name__}: {error}"
-            ) from None
-        except (AttributeError, ImportError, KeyError) as error:
-            raise ValueError(
-                f"File '{path}' could not be unpickled: "
-                f"{type(error).__name__}: {error}"
-            ) from None

@@ -3,6 +3,7 @@
 The only module of `msakeras` that reads text-encoder checkpoints.
 """
 
+import json
 import os
 
 import keras_hub
@@ -76,3 +77,60 @@ def load_bert_vocabulary(source=None):
         raise ValueError(f"No vocabulary file at {path!r}.")
     with open(path, encoding="utf-8") as handle:
         return [line.rstrip("\n") for line in handle]
+
+
+# Hugging Face `BertConfig` values keras-hub's `BertBackbone` hard-codes.
+_FIXED_HF_BERT_CONFIG = {
+    "hidden_act": ("gelu",),
+    "position_embedding_type": ("absolute", None),
+}
+_HF_LAYER_NORM_EPSILON = 1e-12
+
+
+def bert_backbone_from_hf_config(folder):
+    """An `ExactGeluBertBackbone` shaped by a Hugging Face `config.json`.
+
+    Reads only `folder/config.json` (no weights): the caller fills the
+    weights, e.g. from a fine-tuned checkpoint (`msakeras.convert_mmsa`).
+    Refuses configurations the backbone cannot reproduce (another
+    activation or position embedding, another layer-norm epsilon).
+
+    Args:
+        folder: str. A local Hugging Face BERT folder.
+
+    Returns:
+        An `ExactGeluBertBackbone` with randomly initialised weights.
+    """
+    path = os.path.join(os.fspath(folder), "config.json")
+    if not os.path.isfile(path):
+        raise ValueError(
+            f"No Hugging Face BERT config at {path!r}: pass the folder of "
+            "the BERT the checkpoint was fine-tuned from."
+        )
+    with open(path, encoding="utf-8") as handle:
+        config = json.load(handle)
+    for key, allowed in _FIXED_HF_BERT_CONFIG.items():
+        if config.get(key) not in allowed:
+            raise ValueError(
+                f"File '{path}': {key}={config.get(key)!r} is not "
+                f"supported (expected {allowed[0]!r})."
+            )
+    epsilon = config.get("layer_norm_eps", _HF_LAYER_NORM_EPSILON)
+    if epsilon != _HF_LAYER_NORM_EPSILON:
+        raise ValueError(
+            f"File '{path}': layer_norm_eps={epsilon} is not supported "
+            f"(keras-hub's BERT uses {_HF_LAYER_NORM_EPSILON})."
+        )
+    try:
+        return exact_gelu_bert_backbone.ExactGeluBertBackbone(
+            vocabulary_size=config["vocab_size"],
+            num_layers=config["num_hidden_layers"],
+            num_heads=config["num_attention_heads"],
+            hidden_dim=config["hidden_size"],
+            intermediate_dim=config["intermediate_size"],
+            max_sequence_length=config["max_position_embeddings"],
+            num_segments=config.get("type_vocab_size", 2),
+            dropout=config.get("hidden_dropout_prob", 0.1),
+        )
+    except KeyError as error:
+        raise ValueError(f"File '{path}' has no key {error}.") from None
