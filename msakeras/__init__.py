@@ -3,15 +3,55 @@
 Importing `msakeras` registers every public layer, loss, optimizer and model
 (package `msakeras`), so `keras.models.load_model` can revive `.keras` files.
 `msakeras.export` (TensorFlow-only) is imported on demand.
+
+DECISION: `msakeras --help` / `python -m msakeras... --help` must print in
+well under 2 s, and Keras alone takes several seconds to import. When the
+process is the msakeras command line (`python -m msakeras...` or the
+`msakeras` console script) asking only for help, the submodules are not
+imported eagerly; they still load on first attribute access (PEP 562).
 """
 
-from msakeras import callbacks
-from msakeras import data
-from msakeras import experiment
-from msakeras import layers
-from msakeras import losses
-from msakeras import metrics
-from msakeras import models
-from msakeras import optimizers
+import importlib
+import os
+import sys
 
 __version__ = "0.1.0"
+
+_SUBMODULES = (
+    "callbacks",
+    "data",
+    "experiment",
+    "layers",
+    "losses",
+    "metrics",
+    "models",
+    "optimizers",
+)
+
+
+def _cli_help_only():
+    argv = sys.argv
+    if not argv:
+        return False
+    command = argv[0] == "-m" or os.path.basename(argv[0]) in (
+        "msakeras",
+        "msakeras.exe",
+    )
+    return command and any(a in ("-h", "--help") for a in argv[1:])
+
+
+def __getattr__(name):
+    if name in _SUBMODULES:
+        return importlib.import_module(f"msakeras.{name}")
+    raise AttributeError(f"module 'msakeras' has no attribute {name!r}")
+
+
+if not _cli_help_only():
+    from msakeras import callbacks
+    from msakeras import data
+    from msakeras import experiment
+    from msakeras import layers
+    from msakeras import losses
+    from msakeras import metrics
+    from msakeras import models
+    from msakeras import optimizers
