@@ -42,7 +42,10 @@ def _import_shipped(folder, name):
     try:
         return importlib.import_module(f"msakeras.{folder}.{name}")
     except ModuleNotFoundError as error:
-        if error.name not in (f"msakeras.{folder}", f"msakeras.{folder}.{name}"):
+        if error.name not in (
+            f"msakeras.{folder}",
+            f"msakeras.{folder}.{name}",
+        ):
             raise
     import os
 
