@@ -13,6 +13,15 @@ import argparse
 import importlib
 import sys
 
+
+
+class HelpFormatter(
+    argparse.RawDescriptionHelpFormatter,
+    argparse.ArgumentDefaultsHelpFormatter,
+):
+    """Keeps the description's layout and shows every option's default."""
+
+
 MODELS = ("mmim", "hycon", "self_mi", "mcer", "dashfusion")
 CONVERTERS = {
     "mmsa-pickle": "convert_mmsa_pickle",

@@ -13,14 +13,14 @@ import argparse
 import os
 import sys
 
-from msakeras.experiment import seed_comparison
+from msakeras.cli import HelpFormatter
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(
         prog="python -m msakeras.compare",
         description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     parser.add_argument("run_a", help="first run folder (--output-dir)")
     parser.add_argument("run_b", help="second run folder (--output-dir)")
@@ -34,8 +34,12 @@ def main(argv=None):
     parser.add_argument(
         "--markdown", default=None, help="write the table as Markdown"
     )
-    parser.add_argument("--digits", type=int, default=4)
+    parser.add_argument(
+        "--digits", type=int, default=4, help="decimals printed"
+    )
     args = parser.parse_args(argv)
+    from msakeras.experiment import seed_comparison
+
     names = args.names or [
         _label(args.run_a, "A"),
         _label(args.run_b, "B"),

@@ -18,6 +18,7 @@ MODEL_CLASSES = {
     "mmim": "MMIMModel",
     "hycon": "HyConModel",
     "self_mi": "SelfMIModel",
+    "mcer": "MCERModel",
     "dashfusion": "DashFusionModel",
 }
 """Model names (as in `recipes/<name>.py`) and their `msakeras.models`
@@ -42,7 +43,8 @@ def synthetic_batch(dataset="mosi", batch_size=32, seed=0, **shapes):
 def build_named_model(name, text_encoder, audio_dim, vision_dim, **kwargs):
     """`msakeras.models.<Class>` of a model name with its default settings.
 
-    `self_mi` also needs `num_train_samples` (its label tables' size).
+    `self_mi` and `mcer` also need `num_train_samples` (the size of their
+    per-sample tables).
     """
     from msakeras import models
 
@@ -51,7 +53,7 @@ def build_named_model(name, text_encoder, audio_dim, vision_dim, **kwargs):
             f"Unknown model {name!r}; expected one of {sorted(MODEL_CLASSES)}."
         )
     model_class = getattr(models, MODEL_CLASSES[name])
-    if name != "self_mi":
+    if name not in ("self_mi", "mcer"):
         kwargs.pop("num_train_samples", None)
     return model_class(
         text_encoder, audio_dim=audio_dim, vision_dim=vision_dim, **kwargs
