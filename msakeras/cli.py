@@ -14,7 +14,6 @@ import importlib
 import sys
 
 
-
 class HelpFormatter(
     argparse.RawDescriptionHelpFormatter,
     argparse.ArgumentDefaultsHelpFormatter,

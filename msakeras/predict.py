@@ -26,8 +26,8 @@ import numpy as np
 
 import msakeras
 from msakeras.callbacks import atomic_files
-from msakeras.data import hdf5_store
 from msakeras.cli import HelpFormatter
+from msakeras.data import hdf5_store
 from msakeras.data import schema
 
 # Inputs only training needs: fed zeros, like the exported signature does.

@@ -28,7 +28,9 @@ def main(argv=None):
     )
     parser.add_argument("model", help="model name or a .keras file")
     parser.add_argument(
-        "--dataset", default="mosi", choices=("mosi", "mosei", "sims"),
+        "--dataset",
+        default="mosi",
+        choices=("mosi", "mosei", "sims"),
         help="release whose shapes the synthetic batch takes",
     )
     parser.add_argument(
@@ -37,8 +39,7 @@ def main(argv=None):
     parser.add_argument(
         "--text-backbone",
         default=None,
-        help="keras-hub preset or local HF BERT folder (None: bundled "
-        "MiniLM)",
+        help="keras-hub preset or local HF BERT folder (None: bundled MiniLM)",
     )
     parser.add_argument("--steps", type=int, default=5, help="timed steps")
     parser.add_argument(

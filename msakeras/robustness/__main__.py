@@ -29,7 +29,11 @@ def main(argv=None):
         "--split", default="test", choices=("test", "valid"), help="split"
     )
     parser.add_argument(
-        "--levels", type=float, nargs="+", default=None, help="noise levels (None: the built-in grid)"
+        "--levels",
+        type=float,
+        nargs="+",
+        default=None,
+        help="noise levels (None: the built-in grid)",
     )
     parser.add_argument(
         "--modalities",
