@@ -12,6 +12,9 @@ both runs have.
 import argparse
 import os
 import sys
+import warnings
+
+import numpy as np
 
 from msakeras.cli import HelpFormatter
 
@@ -52,8 +55,19 @@ def main(argv=None):
     except (FileNotFoundError, ValueError) as error:
         print(f"{parser.prog}: error: {error}", file=sys.stderr)
         return 1
-    table = seed_comparison.compare_runs(scores_a, scores_b, names=names)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        table = seed_comparison.compare_runs(scores_a, scores_b, names=names)
+    for warning in caught:
+        print(f"warning: {warning.message}", file=sys.stderr)
     shown = table.copy()
+    statistics = ["t", "t p", "t p (Holm)", "Wilcoxon W", "Wilcoxon p"]
+    statistics.append("Wilcoxon p (Holm)")
+    for column in statistics:
+        shown[column] = [
+            "undefined" if np.isnan(value) else f"{value:.{args.digits}g}"
+            for value in table[column]
+        ]
     for name in names:
         shown.insert(
             list(shown.columns).index(f"{name} mean"),
@@ -65,7 +79,9 @@ def main(argv=None):
     print(
         f"A = {names[0]} ({args.run_a}): seeds {sorted(scores_a)}\n"
         f"B = {names[1]} ({args.run_b}): seeds {sorted(scores_b)}\n"
-        "paired tests over matching seeds (scipy ttest_rel, wilcoxon)\n"
+        "paired tests over matching seeds (scipy ttest_rel, wilcoxon); "
+        "(Holm): Holm-adjusted across the metrics; undefined: fewer than "
+        "two pairs or constant paired differences\n"
     )
     print(markdown)
     if args.csv:

@@ -63,7 +63,9 @@ def paired_statistics(first, second):
     Returns:
         dict with `n`, `mean_difference`, `t_statistic`, `t_p_value`,
         `wilcoxon_statistic`, `wilcoxon_p_value`; NaN where a test is
-        undefined (fewer than 2 pairs, or every difference zero).
+        undefined: fewer than 2 pairs, or every paired difference equal
+        (zero variance: the t statistic would be +-inf with p = 0, which
+        reads as significant but is not a test result).
     """
     from scipy import stats
 
@@ -85,7 +87,7 @@ def paired_statistics(first, second):
         "wilcoxon_statistic": math.nan,
         "wilcoxon_p_value": math.nan,
     }
-    if first.size < 2 or not np.any(differences != 0):
+    if first.size < 2 or np.all(differences == differences[0]):
         return result
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -113,8 +115,11 @@ def compare_runs(scores_a, scores_b, names=("A", "B"), metrics=None):
     Returns:
         A `pandas.DataFrame` indexed by metric with columns
         `<A> mean`, `<A> std`, `<A> seeds`, the same for B, `pairs`,
-        `mean diff (B-A)`, `t`, `t p`, `Wilcoxon W`, `Wilcoxon p`. Std is
-        the sample standard deviation (ddof 1).
+        `mean diff (B-A)`, `t`, `t p`, `t p (Holm)`, `Wilcoxon W`,
+        `Wilcoxon p`, `Wilcoxon p (Holm)`. Std is the sample standard
+        deviation (ddof 1). The Holm columns adjust each test's p-values
+        across the metrics (`holm`). Warns (`UserWarning`) when fewer than
+        `MIN_PAIRS` seeds are paired: the tests then have little power.
     """
     name_a, name_b = names
     if not scores_a or not scores_b:
@@ -153,7 +158,43 @@ def compare_runs(scores_a, scores_b, names=("A", "B"), metrics=None):
         }
     table = pd.DataFrame.from_dict(rows, orient="index")
     table.index.name = "metric"
+    for column in ("t p", "Wilcoxon p"):
+        table.insert(
+            list(table.columns).index(column) + 1,
+            f"{column} (Holm)",
+            holm(table[column].to_numpy(dtype=np.float64)),
+        )
+    if len(paired_seeds) < MIN_PAIRS:
+        warnings.warn(
+            f"Only {len(paired_seeds)} paired seeds (fewer than {MIN_PAIRS}): "
+            "the paired tests have little power; run more seeds.",
+            UserWarning,
+            stacklevel=2,
+        )
     return table
+
+
+MIN_PAIRS = 5
+"""Fewer paired seeds than this draws a warning from `compare_runs`."""
+
+
+def holm(p_values):
+    """Holm-Bonferroni step-down adjusted p-values (Holm 1979).
+
+    With the m defined p-values sorted ascending p_(1) <= ... <= p_(m), the
+    adjusted value is max_{j<=i} min(1, (m - j + 1) p_(j)), returned in the
+    input order. NaN (undefined tests) stay NaN and do not count in m.
+    """
+    p_values = np.asarray(p_values, dtype=np.float64)
+    adjusted = np.full_like(p_values, np.nan)
+    defined = np.flatnonzero(~np.isnan(p_values))
+    m = defined.size
+    if m == 0:
+        return adjusted
+    order = defined[np.argsort(p_values[defined], kind="stable")]
+    scaled = np.minimum(1.0, (m - np.arange(m)) * p_values[order])
+    adjusted[order] = np.maximum.accumulate(scaled)
+    return adjusted
 
 
 def _std(values):

@@ -115,3 +115,59 @@ class CompareRunsTest(TestCase):
         self.assertEqual(
             compare_cli.main([run_a, os.path.join(self.temp_dir, "none")]), 1
         )
+
+
+class UndefinedAndMultiplicityTest(TestCase):
+    def test_constant_differences_are_undefined_not_infinite(self):
+        # Two seeds, both B - A = -0.01: zero variance, t would be -inf.
+        result = paired_statistics([0.71, 0.72], [0.70, 0.71])
+        self.assertTrue(math.isnan(result["t_statistic"]))
+        self.assertTrue(math.isnan(result["t_p_value"]))
+        self.assertAlmostEqual(result["mean_difference"], -0.01, 12)
+
+    def test_holm_matches_hand_computation(self):
+        from msakeras.experiment.seed_comparison import holm
+
+        p = np.array([0.04, 0.01, np.nan, 0.03, 0.20])
+        # m = 4 defined: sorted 0.01, 0.03, 0.04, 0.20 scaled by 4, 3, 2, 1
+        # -> 0.04, 0.09, 0.08, 0.20; running max -> 0.04, 0.09, 0.09, 0.20.
+        expected = np.array([0.09, 0.04, np.nan, 0.09, 0.20])
+        np.testing.assert_allclose(holm(p), expected, rtol=1e-12)
+        np.testing.assert_allclose(holm([0.5, 0.6]), [1.0, 1.0])
+
+    def test_table_has_holm_columns_and_warns_for_few_pairs(self):
+        scores_a = {
+            s: {"MAE": m, "Corr": c} for s, m, c in zip(SEEDS, MAE_A, CORR_A)
+        }
+        scores_b = {
+            s: {"MAE": m, "Corr": c} for s, m, c in zip(SEEDS, MAE_B, CORR_B)
+        }
+        table = compare_runs(scores_a, scores_b)
+        raw = table["t p"].to_numpy()
+        order = np.argsort(raw)
+        expected = np.empty(2)
+        expected[order[0]] = min(1, 2 * raw[order[0]])
+        expected[order[1]] = max(expected[order[0]], min(1, raw[order[1]]))
+        np.testing.assert_allclose(table["t p (Holm)"], expected, rtol=1e-12)
+        few_a = {s: scores_a[s] for s in SEEDS[:3]}
+        few_b = {s: scores_b[s] for s in SEEDS[:3]}
+        with self.assertWarnsRegex(UserWarning, "Only 3 paired seeds"):
+            compare_runs(few_a, few_b)
+
+    def test_command_line_says_undefined(self):
+        import contextlib
+        import io
+
+        root = self.temp_dir
+        run_a = write_run(
+            os.path.join(root, "a"), SEEDS[:2], [0.71, 0.72], [0.8, 0.8]
+        )
+        run_b = write_run(
+            os.path.join(root, "b"), SEEDS[:2], [0.70, 0.71], [0.81, 0.81]
+        )
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            compare_cli.main([run_a, run_b])
+        self.assertIn("undefined", out.getvalue())
+        self.assertNotIn("inf", out.getvalue())
+        self.assertIn("Only 2 paired seeds", err.getvalue())
