@@ -185,12 +185,21 @@ def write_dataset(path, splits, attributes, overwrite=False):
                         group.create_dataset(
                             key, data=array, chunks=_chunk_shape(array)
                         )
+        # mkstemp creates the file 0600; give it the mode a plain open()
+        # would, i.e. 0666 minus the user's umask.
+        os.chmod(temporary_path, 0o666 & ~_current_umask())
         os.replace(temporary_path, path)
     except BaseException:
         if os.path.exists(temporary_path):
             os.remove(temporary_path)
         raise
     return path
+
+
+def _current_umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _check_version(attributes, path):
