@@ -20,7 +20,8 @@ def summarize_seeds(scores, seeds=None, ddof=1):
     Returns:
         A `pandas.DataFrame` indexed by `seed` (seeds as strings, then
         `"mean"` and, from two seeds on, `"std"`), one column per metric
-        key in first-seen order; a key missing for a seed is NaN and ignored by mean/std.
+        key in first-seen order; a key missing for a seed is NaN and
+        ignored by mean/std.
 
     Example:
 
