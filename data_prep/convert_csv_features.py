@@ -41,10 +41,14 @@ if __package__ in (None, ""):  # run as a script: make `data_prep` importable
     sys.path.insert(
         0, os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     )
+    from data_prep import _common
+    from data_prep import wordpiece
+    from data_prep._common import ConversionError
+else:  # data_prep.X or the installed msakeras.data_prep.X
+    from . import _common
+    from . import wordpiece
+    from ._common import ConversionError
 
-from data_prep import _common  # noqa: E402
-from data_prep import wordpiece  # noqa: E402
-from data_prep._common import ConversionError  # noqa: E402
 
 SPLITS = ("train", "valid", "test")
 REQUIRED_COLUMNS = ("id", "split", "text", "label")

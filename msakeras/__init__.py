@@ -5,19 +5,74 @@ Importing `msakeras` registers every public layer, loss, optimizer and model
 `msakeras.export` (TensorFlow-only) is imported on demand.
 Under torch or JAX, `MSAKERAS_KEEP_TENSORFLOW_OUT=1` (set by the recipes)
 keeps TensorFlow out of the process; see `msakeras.backend.tensorflow_guard`.
+
+DECISION: `msakeras --help` / `python -m msakeras... --help` must print in
+well under 2 s, and Keras alone takes several seconds to import. When the
+process is the msakeras command line (`python -m msakeras...` or the
+`msakeras` console script) asking only for help, the submodules are not
+imported eagerly; they still load on first attribute access (PEP 562).
 """
 
-from msakeras.backend import tensorflow_guard as _tensorflow_guard
-
-_tensorflow_guard.keep_tensorflow_out_if_requested()
-
-from msakeras import callbacks  # noqa: E402
-from msakeras import data  # noqa: E402
-from msakeras import experiment  # noqa: E402
-from msakeras import layers  # noqa: E402
-from msakeras import losses  # noqa: E402
-from msakeras import metrics  # noqa: E402
-from msakeras import models  # noqa: E402
-from msakeras import optimizers  # noqa: E402
+import importlib
+import os
+import sys
 
 __version__ = "0.1.0"
+
+_SUBMODULES = (
+    "callbacks",
+    "data",
+    "experiment",
+    "layers",
+    "losses",
+    "metrics",
+    "models",
+    "optimizers",
+)
+
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+_TOOL_FOLDERS = tuple(
+    os.path.join(folder, "")
+    for folder in (
+        _HERE,
+        os.path.join(os.path.dirname(_HERE), "data_prep"),
+        os.path.join(os.path.dirname(_HERE), "recipes"),
+    )
+)
+
+
+def _cli_help_only():
+    argv = sys.argv
+    if not argv:
+        return False
+    # The console script, `python -m ...` while it is resolved, or one of
+    # this project's own tools (msakeras/, data_prep/, recipes/ run as a
+    # script or module: argv[0] is then the file's path).
+    command = (
+        argv[0] == "-m"
+        or os.path.basename(argv[0]) in ("msakeras", "msakeras.exe")
+        or os.path.abspath(argv[0]).startswith(_TOOL_FOLDERS)
+    )
+    return command and any(a in ("-h", "--help") for a in argv[1:])
+
+
+def __getattr__(name):
+    if name in _SUBMODULES:
+        return importlib.import_module(f"msakeras.{name}")
+    raise AttributeError(f"module 'msakeras' has no attribute {name!r}")
+
+
+if not _cli_help_only():
+    from msakeras.backend import tensorflow_guard as _tensorflow_guard
+
+    _tensorflow_guard.keep_tensorflow_out_if_requested()
+
+    from msakeras import callbacks
+    from msakeras import data
+    from msakeras import experiment
+    from msakeras import layers
+    from msakeras import losses
+    from msakeras import metrics
+    from msakeras import models
+    from msakeras import optimizers

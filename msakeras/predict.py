@@ -26,6 +26,7 @@ import numpy as np
 
 import msakeras
 from msakeras.callbacks import atomic_files
+from msakeras.cli import HelpFormatter
 from msakeras.data import hdf5_store
 from msakeras.data import schema
 
@@ -37,7 +38,7 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         prog="python -m msakeras.predict",
         description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     parser.add_argument("model", help=".keras file or SavedModel folder")
     parser.add_argument("--data", required=True, help="standard HDF5 file")

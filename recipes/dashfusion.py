@@ -53,7 +53,10 @@ Usage:
 
 import sys
 
-import common
+try:  # installed: msakeras.recipes.<name>
+    from . import common
+except ImportError:  # python recipes/<name>.py (recipes/ on sys.path)
+    import common
 
 import msakeras
 from msakeras import experiment

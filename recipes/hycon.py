@@ -25,7 +25,10 @@ Usage:
 import os
 import sys
 
-import common
+try:  # installed: msakeras.recipes.<name>
+    from . import common
+except ImportError:  # python recipes/<name>.py (recipes/ on sys.path)
+    import common
 import keras
 
 import msakeras

@@ -28,7 +28,10 @@ Usage:
 import os
 import sys
 
-import common
+try:  # installed: msakeras.recipes.<name>
+    from . import common
+except ImportError:  # python recipes/<name>.py (recipes/ on sys.path)
+    import common
 
 import msakeras
 

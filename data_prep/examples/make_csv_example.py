@@ -9,6 +9,7 @@ shapes your own extracted features would have (e.g. COVAREP-like audio,
 Facet-like vision), filled with seeded random numbers.
 """
 
+import argparse
 import csv
 import os
 import sys
@@ -33,8 +34,18 @@ AUDIO_WIDTH, VISION_WIDTH = 5, 20
 
 
 def main(argv=None):
-    argv = sys.argv[1:] if argv is None else argv
-    folder = argv[0] if argv else "my_data"
+    parser = argparse.ArgumentParser(
+        prog="python -m data_prep.examples.make_csv_example",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "folder",
+        nargs="?",
+        default="my_data",
+        help="folder to create (default: my_data)",
+    )
+    folder = parser.parse_args(argv).folder
     rng = np.random.default_rng(0)
     os.makedirs(os.path.join(folder, "audio"), exist_ok=True)
     os.makedirs(os.path.join(folder, "vision"), exist_ok=True)

@@ -22,6 +22,13 @@ class AtomicModelCheckpoint(keras.callbacks.ModelCheckpoint):
             best so far replaces it (`>=`/`<=`, the DashFusion official
             `check_and_save`); Keras keeps the first. Defaults to `False`.
 
+    The file holds the model's config, compile config and weights only:
+    the optimizer is detached while saving, so its state (moments, and with
+    `MultiOptimizer` each sub-optimizer's copy) is not written; resuming
+    uses `ResumableBackup`, which holds the optimizer state once. A model
+    loaded compiled gets a fresh optimizer (Keras warns that it skips
+    loading optimizer variables).
+
     Example:
 
     ```python
@@ -60,7 +67,10 @@ class AtomicModelCheckpoint(keras.callbacks.ModelCheckpoint):
         final_path = super()._get_file_path(epoch, batch, logs)
         with atomic_files.atomic_output_path(final_path) as temporary:
             self._redirect = temporary
+            optimizer = self.model.optimizer
+            self.model.optimizer = None  # weights and config only
             try:
                 super()._save_model(epoch, batch, logs)
             finally:
+                self.model.optimizer = optimizer
                 self._redirect = None

@@ -15,15 +15,18 @@ print a warning.
 import argparse
 import os
 import sys
+import warnings
 
-from msakeras.experiment import seed_comparison
+import numpy as np
+
+from msakeras.cli import HelpFormatter
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(
         prog="python -m msakeras.compare",
         description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     parser.add_argument("run_a", help="first run folder (--output-dir)")
     parser.add_argument("run_b", help="second run folder (--output-dir)")
@@ -37,8 +40,12 @@ def main(argv=None):
     parser.add_argument(
         "--markdown", default=None, help="write the table as Markdown"
     )
-    parser.add_argument("--digits", type=int, default=4)
+    parser.add_argument(
+        "--digits", type=int, default=4, help="decimals printed"
+    )
     args = parser.parse_args(argv)
+    from msakeras.experiment import seed_comparison
+
     names = args.names or [
         _label(args.run_a, "A"),
         _label(args.run_b, "B"),
@@ -51,8 +58,19 @@ def main(argv=None):
     except (FileNotFoundError, ValueError) as error:
         print(f"{parser.prog}: error: {error}", file=sys.stderr)
         return 1
-    table = seed_comparison.compare_runs(scores_a, scores_b, names=names)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        table = seed_comparison.compare_runs(scores_a, scores_b, names=names)
+    for warning in caught:
+        print(f"warning: {warning.message}", file=sys.stderr)
     shown = table.copy()
+    statistics = ["t", "t p", "t p (Holm)", "Wilcoxon W", "Wilcoxon p"]
+    statistics.append("Wilcoxon p (Holm)")
+    for column in statistics:
+        shown[column] = [
+            "undefined" if np.isnan(value) else f"{value:.{args.digits}g}"
+            for value in table[column]
+        ]
     for name in names:
         shown.insert(
             list(shown.columns).index(f"{name} mean"),
@@ -66,7 +84,9 @@ def main(argv=None):
     print(
         f"A = {names[0]} ({args.run_a}): seeds {sorted(scores_a)}\n"
         f"B = {names[1]} ({args.run_b}): seeds {sorted(scores_b)}\n"
-        "paired tests over matching seeds (scipy ttest_rel, wilcoxon)\n"
+        "paired tests over matching seeds (scipy ttest_rel, wilcoxon); "
+        "(Holm): Holm-adjusted across the metrics; undefined: fewer than "
+        "two pairs or constant paired differences\n"
     )
     pairs = int(table["pairs"].max()) if len(table) else 0
     if pairs < seed_comparison.FEW_PAIRS:

@@ -1,28 +1,54 @@
-"""The standard HDF5 data format, its reader and the synthetic default."""
+"""The standard HDF5 data format, its reader and the synthetic default.
 
-from msakeras.data.contrastive_pair_sampler import ContrastivePairSampler
-from msakeras.data.contrastive_pair_sampler import SamplerRefreshCallback
-from msakeras.data.contrastive_pair_sampler import retrieve_candidates
-from msakeras.data.feature_sequence import FeatureSequence
-from msakeras.data.hdf5_store import get_split
-from msakeras.data.hdf5_store import load_split
-from msakeras.data.hdf5_store import open_dataset
-from msakeras.data.hdf5_store import read_attributes
-from msakeras.data.hdf5_store import validate_file
-from msakeras.data.hdf5_store import write_dataset
-from msakeras.data.schema import FILE_ATTRIBUTES
-from msakeras.data.schema import FORMAT_VERSION
-from msakeras.data.schema import KEY_SPECS
-from msakeras.data.schema import LABEL_KEYS
-from msakeras.data.schema import LABEL_RANGES
-from msakeras.data.schema import MODEL_INPUT_KEYS
-from msakeras.data.schema import REQUIRED_KEYS
-from msakeras.data.schema import SPLITS
-from msakeras.data.schema import base_dataset_name
-from msakeras.data.schema import cast_to_schema
-from msakeras.data.schema import label_range
-from msakeras.data.schema import validate_split
-from msakeras.data.synthetic import default_synthetic_path
-from msakeras.data.synthetic import ensure_synthetic_dataset
-from msakeras.data.synthetic import generate_synthetic_splits
-from msakeras.data.synthetic import make_synthetic_dataset
+The public names below load on first access (PEP 562), so a converter that
+needs only `msakeras.data.hdf5_safety` or `msakeras.data.restricted_unpickler`
+(h5py, pickle) does not import Keras: `--help` stays fast.
+"""
+
+import importlib
+
+_PUBLIC = {
+    "ContrastivePairSampler": "contrastive_pair_sampler",
+    "SamplerRefreshCallback": "contrastive_pair_sampler",
+    "retrieve_candidates": "contrastive_pair_sampler",
+    "FeatureSequence": "feature_sequence",
+    "get_split": "hdf5_store",
+    "load_split": "hdf5_store",
+    "open_dataset": "hdf5_store",
+    "read_attributes": "hdf5_store",
+    "validate_file": "hdf5_store",
+    "write_dataset": "hdf5_store",
+    "FILE_ATTRIBUTES": "schema",
+    "FORMAT_VERSION": "schema",
+    "KEY_SPECS": "schema",
+    "LABEL_KEYS": "schema",
+    "LABEL_RANGES": "schema",
+    "MODEL_INPUT_KEYS": "schema",
+    "REQUIRED_KEYS": "schema",
+    "SPLITS": "schema",
+    "base_dataset_name": "schema",
+    "cast_to_schema": "schema",
+    "label_range": "schema",
+    "validate_split": "schema",
+    "default_synthetic_path": "synthetic",
+    "ensure_synthetic_dataset": "synthetic",
+    "generate_synthetic_splits": "synthetic",
+    "make_synthetic_dataset": "synthetic",
+}
+
+__all__ = sorted(_PUBLIC)
+
+
+def __getattr__(name):
+    module = _PUBLIC.get(name)
+    if module is None:
+        raise AttributeError(
+            f"module 'msakeras.data' has no attribute {name!r}"
+        )
+    value = getattr(importlib.import_module(f"msakeras.data.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_PUBLIC))

@@ -18,6 +18,7 @@ import sys
 import keras
 import numpy as np
 
+from msakeras.cli import HelpFormatter
 from msakeras.export import saved_model
 
 
@@ -25,7 +26,7 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         prog="python -m msakeras.export",
         description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     parser.add_argument("model", help="a `.keras` file")
     parser.add_argument(

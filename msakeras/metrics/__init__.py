@@ -1,5 +1,6 @@
 """Evaluation metrics (NumPy, MMSA protocol) and result tables."""
 
+from msakeras.metrics.results_table import mmsa_table
 from msakeras.metrics.results_table import summarize_seeds
 from msakeras.metrics.results_table import to_markdown
 from msakeras.metrics.results_table import write_summary

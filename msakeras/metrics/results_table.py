@@ -14,13 +14,14 @@ def summarize_seeds(scores, seeds=None, ddof=1):
         seeds: list or None. Row labels; must match `scores` in length.
             Defaults to `None`: `0, 1, ...`.
         ddof: int. Delta degrees of freedom of `std`; the default 1 is the
-            sample standard deviation (NaN for a single seed). Defaults to
-            `1`.
+            sample standard deviation. Defaults to `1`. With a single
+            seed there is no `std` row (it would be NaN).
 
     Returns:
         A `pandas.DataFrame` indexed by `seed` (seeds as strings, then
-        `"mean"` and `"std"`), one column per metric key in first-seen
-        order; a key missing for a seed is NaN and ignored by mean/std.
+        `"mean"` and, from two seeds on, `"std"`), one column per metric
+        key in first-seen order; a key missing for a seed is NaN and
+        ignored by mean/std.
 
     Example:
 
@@ -52,10 +53,11 @@ def summarize_seeds(scores, seeds=None, ddof=1):
         dtype=np.float64,
     )
     table = pd.DataFrame(values, columns=columns, index=[str(s) for s in seeds])
-    summary = pd.DataFrame(
-        [table.mean(axis=0), table.std(axis=0, ddof=ddof)],
-        index=["mean", "std"],
-    )
+    rows, names = [table.mean(axis=0)], ["mean"]
+    if len(scores) > 1:
+        rows.append(table.std(axis=0, ddof=ddof))
+        names.append("std")
+    summary = pd.DataFrame(rows, index=names)
     table = pd.concat([table, summary])
     table.index.name = "seed"
     return table
@@ -74,8 +76,44 @@ def to_markdown(table, digits=4):
     return table.to_markdown(floatfmt=f".{int(digits)}f")
 
 
+MMSA_HEADER = (
+    "mean ± std over {n} seed(s), ×100 (MMSA's convention: every metric in "
+    "percent, std = np.std, i.e. population, ddof 0); fractions per seed "
+    "in {stem}.csv and run.json"
+)
+
+
+def mmsa_table(table, digits=2):
+    """MMSA's seed summary: `mean ± np.std`, both ×100, per metric.
+
+    MMSA (thuiar/MMSA `run.py`) reports `round(np.mean(v) * 100, 2)` and
+    `round(np.std(v) * 100, 2)` over the seeds for every metric (MAE and
+    Corr included).
+
+    Args:
+        table: `pandas.DataFrame` from `summarize_seeds`.
+        digits: int. Decimals. Defaults to `2`.
+
+    Returns:
+        A one-row `pandas.DataFrame` (index `"mean ± std (×100)"`) of
+        strings such as `"70.00 ± 1.00"`.
+    """
+    per_seed = table.drop(index=["mean", "std"], errors="ignore")
+    mean = per_seed.mean(axis=0) * 100
+    std = per_seed.std(axis=0, ddof=0) * 100
+    row = {
+        key: f"{mean[key]:.{digits}f} ± {std[key]:.{digits}f}"
+        for key in per_seed.columns
+    }
+    return pd.DataFrame([row], index=["mean ± std (×100)"])
+
+
 def write_summary(table, directory, stem="summary", digits=4):
     """Writes `<stem>.csv` and `<stem>.md` of a results table.
+
+    `<stem>.md` starts with MMSA's convention (`mmsa_table`, the header
+    line says so), then the per-seed fractions; the CSV keeps the
+    fractions at full precision.
 
     Args:
         table: `pandas.DataFrame`. Usually from `summarize_seeds`.
@@ -92,6 +130,10 @@ def write_summary(table, directory, stem="summary", digits=4):
     csv_path = os.path.join(directory, f"{stem}.csv")
     markdown_path = os.path.join(directory, f"{stem}.md")
     table.to_csv(csv_path)
+    seeds = len(table.drop(index=["mean", "std"], errors="ignore"))
     with open(markdown_path, "w", encoding="utf-8") as file:
+        file.write(MMSA_HEADER.format(n=seeds, stem=stem) + "\n\n")
+        file.write(mmsa_table(table).to_markdown() + "\n\n")
+        file.write("per seed (fractions):\n\n")
         file.write(to_markdown(table, digits=digits) + "\n")
     return csv_path, markdown_path

@@ -17,27 +17,37 @@ import json
 import os
 import sys
 
+from msakeras.cli import HelpFormatter
+
 
 def main(argv=None):
     parser = argparse.ArgumentParser(
         prog="python -m msakeras.profile",
         description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     parser.add_argument("model", help="model name or a .keras file")
     parser.add_argument(
-        "--dataset", default="mosi", choices=("mosi", "mosei", "sims")
+        "--dataset",
+        default="mosi",
+        choices=("mosi", "mosei", "sims"),
+        help="release whose shapes the synthetic batch takes",
     )
-    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument(
+        "--batch-size", type=int, default=32, help="samples per step"
+    )
     parser.add_argument(
         "--text-backbone",
         default=None,
-        help="keras-hub preset or local HF BERT folder (default: bundled "
-        "MiniLM)",
+        help="keras-hub preset or local HF BERT folder (None: bundled MiniLM)",
     )
     parser.add_argument("--steps", type=int, default=5, help="timed steps")
-    parser.add_argument("--warmup", type=int, default=2)
-    parser.add_argument("--no-flops", action="store_true")
+    parser.add_argument(
+        "--warmup", type=int, default=2, help="untimed steps first"
+    )
+    parser.add_argument(
+        "--no-flops", action="store_true", help="skip the FLOP estimate"
+    )
     parser.add_argument("--json", default=None, help="write the numbers")
     args = parser.parse_args(argv)
 

@@ -14,12 +14,14 @@ import argparse
 import os
 import sys
 
+from msakeras.cli import HelpFormatter
+
 
 def main(argv=None):
     parser = argparse.ArgumentParser(
         prog="python -m msakeras.robustness",
         description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     parser.add_argument("model", help="a trained model (.keras)")
     parser.add_argument("--data", required=True, help="standard HDF5 file")
@@ -27,17 +29,28 @@ def main(argv=None):
         "--split", default="test", choices=("test", "valid"), help="split"
     )
     parser.add_argument(
-        "--levels", type=float, nargs="+", default=None, help="noise levels"
+        "--levels",
+        type=float,
+        nargs="+",
+        default=None,
+        help="noise levels (None: the built-in grid)",
     )
     parser.add_argument(
         "--modalities",
         nargs="+",
         default=("text", "audio", "vision"),
         choices=("text", "audio", "vision"),
+        help="modalities perturbed one at a time",
     )
     parser.add_argument("--seed", type=int, default=0, help="noise seed")
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--output-dir", default=None)
+    parser.add_argument(
+        "--batch-size", type=int, default=32, help="samples per step"
+    )
+    parser.add_argument(
+        "--output-dir",
+        default=None,
+        help="where the table and plot go (None: next to the model)",
+    )
     args = parser.parse_args(argv)
 
     import keras

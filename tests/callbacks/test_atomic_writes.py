@@ -133,3 +133,35 @@ class AtomicWritesTest(TestCase):
         with open(path) as handle:
             self.assertEqual(handle.read(), "old")
         self.assertEqual(os.listdir(self.temp_dir), ["out.csv"])
+
+
+class CheckpointContentTest(TestCase):
+    def test_model_keras_holds_no_optimizer_state(self):
+        import io
+        import zipfile
+
+        import h5py
+
+        path = os.path.join(self.temp_dir, "model.keras")
+        model = tiny_model()
+        x, y = data()
+        checkpoint = msakeras.callbacks.AtomicModelCheckpoint(path)
+        model.fit(
+            x, y, epochs=2, batch_size=4, callbacks=[checkpoint], verbose=0
+        )
+        with zipfile.ZipFile(path) as archive:
+            weights = h5py.File(io.BytesIO(archive.read("model.weights.h5")))
+            names = []
+            weights.visit(names.append)
+        self.assertFalse([n for n in names if n.startswith("optimizer")])
+        self.assertTrue([n for n in names if n.startswith("layers")])
+        # The optimizer is back on the model and its state kept going.
+        self.assertEqual(
+            int(keras.ops.convert_to_numpy(model.optimizer.iterations)), 4
+        )
+        restored = keras.saving.load_model(path, compile=False)
+        np.testing.assert_allclose(
+            keras.ops.convert_to_numpy(restored(x)),
+            keras.ops.convert_to_numpy(model(x)),
+            rtol=1e-6,
+        )

@@ -205,6 +205,14 @@ class Hdf5StoreTest(test_case.TestCase):
             ["label"],
         )
 
+    def test_file_mode_follows_the_umask(self):
+        previous = os.umask(0o022)
+        try:
+            hdf5_store.write_dataset(self.path, self.splits, self.attributes)
+        finally:
+            os.umask(previous)
+        self.assertEqual(os.stat(self.path).st_mode & 0o777, 0o644)
+
     def test_bad_input_writes_nothing(self):
         for name, mutate, patterns in BAD_INPUTS:
             with self.subTest(name):

@@ -32,6 +32,29 @@ class ResultsTableTest(test_case.TestCase):
         with open(markdown_path) as file:
             self.assertIn("MAE", file.read())
 
+    def test_one_seed_has_no_std_row(self):
+        table = results_table.summarize_seeds([{"MAE": 0.7}], seeds=[1111])
+        self.assertEqual(list(table.index), ["1111", "mean"])
+        self.assertFalse(table.isna().any().any())
+
+    def test_mmsa_convention_table(self):
+        values = [0.70, 0.72, 0.77]
+        table = results_table.summarize_seeds(
+            [{"MAE": v} for v in values], seeds=[1, 2, 3]
+        )
+        mmsa = results_table.mmsa_table(table)
+        expected = f"{np.mean(values) * 100:.2f} ± {np.std(values) * 100:.2f}"
+        self.assertEqual(mmsa.loc["mean ± std (×100)", "MAE"], expected)
+        _, markdown_path = results_table.write_summary(table, self.temp_dir)
+        with open(markdown_path, encoding="utf-8") as file:
+            text = file.read()
+        self.assertIn("×100", text.splitlines()[0])
+        self.assertIn("np.std", text.splitlines()[0])
+        self.assertIn(expected, text)
+        # The CSV keeps fractions.
+        with open(os.path.join(self.temp_dir, "summary.csv")) as file:
+            self.assertIn("0.7", file.read())
+
     def test_mismatched_seeds(self):
         with self.assertRaisesRegex(ValueError, "2 score dicts but 1 seeds"):
             results_table.summarize_seeds([{}, {}], seeds=[1])

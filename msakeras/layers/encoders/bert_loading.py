@@ -53,12 +53,26 @@ def load_bert_backbone(source=None, exact_gelu=True):
         A `keras_hub.models.BertBackbone` (or `ExactGeluBertBackbone`).
     """
     path = resolve_bert_source(source)
-    if os.path.sep in path and not os.path.isdir(path):
+    handle = "://" in path  # hf://, kaggle://, ...: keras-hub resolves them
+    if not handle and os.path.sep in path and not os.path.isdir(path):
         raise ValueError(
             f"Text backbone folder {path!r} does not exist: pass a keras-hub "
             "preset name or a local Hugging Face BERT folder."
         )
-    backbone = keras_hub.models.BertBackbone.from_preset(path)
+    try:
+        backbone = keras_hub.models.BertBackbone.from_preset(path)
+    except Exception as error:
+        if os.path.isdir(path):
+            raise
+        # A preset or handle that needs a download: one line, not the
+        # HTTP client's traceback.
+        reason = (str(error).strip().splitlines() or [""])[0][:200]
+        raise ValueError(
+            f"Text backbone {path!r} could not be loaded by keras-hub "
+            f"({type(error).__name__}: {reason}). Presets and hf:// / "
+            "kaggle:// handles download on first use: run once with network "
+            "access, or pass a local Hugging Face BERT folder."
+        ) from None
     if not exact_gelu:
         return backbone
     # keras-hub refuses `ExactGeluBertBackbone.from_preset` (the preset's
