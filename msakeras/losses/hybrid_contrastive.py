@@ -191,16 +191,3 @@ class HybridContrastive(pair_ops.ModalityContrastiveLoss):
             name=name,
             dtype=dtype,
         )
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "intra_modal_weight": self.intra_modal_weight,
-            "inter_modal_weight": self.inter_modal_weight,
-            "semi_contrastive_weight": self.semi_contrastive_weight,
-            "margin": self.margin,
-            "refinement": self.refinement,
-            "similarity": self.similarity,
-            "zero_label_class": self.zero_label_class,
-            "anchor_reduction": self.anchor_reduction,
-        }

@@ -127,13 +127,3 @@ class InterModalContrastive(pair_ops.ModalityContrastiveLoss):
             name=name,
             dtype=dtype,
         )
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "margin": self.margin,
-            "refinement": self.refinement,
-            "similarity": self.similarity,
-            "zero_label_class": self.zero_label_class,
-            "anchor_reduction": self.anchor_reduction,
-        }

@@ -133,12 +133,3 @@ class IntraModalContrastive(pair_ops.ModalityContrastiveLoss):
             name=name,
             dtype=dtype,
         )
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "refinement": self.refinement,
-            "similarity": self.similarity,
-            "zero_label_class": self.zero_label_class,
-            "anchor_reduction": self.anchor_reduction,
-        }

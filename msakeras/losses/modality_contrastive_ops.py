@@ -267,7 +267,8 @@ class ModalityContrastiveLoss(keras.losses.Loss):
 
     Stores the keyword `options` of the per-sample `loss_fn` as
     attributes (validated) and forwards them in `call`. Subclasses keep
-    their own signature, registered name and `get_config`.
+    their own signature and registered name; `get_config` returns the
+    options, so a subclass's signature must name them as `loss_fn` does.
 
     Args:
         loss_fn: callable `(labels, embeddings, **options)` returning
@@ -294,3 +295,6 @@ class ModalityContrastiveLoss(keras.losses.Loss):
 
     def call(self, y_true, y_pred):
         return self._loss_fn(y_true, y_pred, **self._options())
+
+    def get_config(self):
+        return {**super().get_config(), **self._options()}
