@@ -45,27 +45,10 @@ def _canonical_module(module):
     return module
 
 
-class SafeUnpickler(restricted_unpickler.RestrictedUnpickler):
-    """`RestrictedUnpickler` that only admits NumPy arrays, dtypes, scalars.
-
-    Example:
-
-    ```python
-    with open("unaligned_50.pkl", "rb") as file:
-        data = SafeUnpickler(file).load()
-    ```
-    """
-
-    allowed_globals = None  # set below, once the bounded builders exist
-    refusal_reason = (
-        "only pickles of NumPy arrays, dicts, lists, strings and numbers "
-        "are accepted (the file may be malicious or not a feature release)."
-    )
-    canonical_module = staticmethod(_canonical_module)
-
-
 def _refuse(message):
-    raise pickle.UnpicklingError(f"Refusing array: {message}")
+    raise pickle.UnpicklingError(
+        f"{restricted_unpickler.REFUSAL_PREFIX} array: {message}"
+    )
 
 
 def _bounded_ndarray(
@@ -143,7 +126,8 @@ def _latin1_encode(text, encoding="utf-8", errors="strict"):
 
     if str(encoding).lower() not in _CODECS:
         raise pickle.UnpicklingError(
-            f"Refusing codec {encoding!r} in _codecs.encode: only latin-1 "
+            f"{restricted_unpickler.REFUSAL_PREFIX} codec {encoding!r} in "
+            "_codecs.encode: only latin-1 "
             "(how protocol-2 pickles store bytes) is accepted."
         )
     return codecs.encode(text, "latin1", errors)
@@ -155,11 +139,26 @@ _GUARDED = {
     ("_codecs", "encode"): _latin1_encode,
 }
 
-# Guarded names resolve to their bounded builders; the rest are imported on
-# use.
-SafeUnpickler.allowed_globals = {
-    key: _GUARDED.get(key) for key in ALLOWED_GLOBALS
-}
+
+class SafeUnpickler(restricted_unpickler.RestrictedUnpickler):
+    """`RestrictedUnpickler` that only admits NumPy arrays, dtypes, scalars.
+
+    Example:
+
+    ```python
+    with open("unaligned_50.pkl", "rb") as file:
+        data = SafeUnpickler(file).load()
+    ```
+    """
+
+    # Guarded names resolve to their bounded builders; the rest are
+    # imported on use.
+    allowed_globals = {key: _GUARDED.get(key) for key in ALLOWED_GLOBALS}
+    refusal_reason = (
+        "only pickles of NumPy arrays, dicts, lists, strings and numbers "
+        "are accepted (the file may be malicious or not a feature release)."
+    )
+    canonical_module = staticmethod(_canonical_module)
 
 
 def loads(data):
