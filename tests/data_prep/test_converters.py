@@ -598,3 +598,69 @@ class HelpTest(TestCase):
         with contextlib.redirect_stdout(out), self.assertRaises(SystemExit):
             module.main(["--help"])
         self.assertIn(source, out.getvalue())
+
+
+class CsdFoldsShapeTest(TestCase):
+    """Folds files of the wrong shape: one error naming file and key."""
+
+    _files = CsdTest._files
+    _argv = CsdTest._argv
+
+    @parameterized.named_parameters(
+        ("json_list", "json", ["vidA", "vidB", "vidC"], r"JSON object.*list"),
+        (
+            "json_string_fold",
+            "json",
+            {"train": "vidA", "valid": ["vidB"], "test": ["vidC"]},
+            r"key 'train' must be a list .* str of length 4",
+        ),
+        (
+            "json_nested",
+            "json",
+            {"train": [["vidA"]], "valid": ["vidB"], "test": ["vidC"]},
+            r"key 'train' \(shape \(1,\)\).*item 0 is a list",
+        ),
+        (
+            "json_empty",
+            "json",
+            {"train": ["vidA"], "valid": [], "test": ["vidC"]},
+            r"key 'valid' is an empty list \(shape \(0,\)\)",
+        ),
+        (
+            "json_overlap",
+            "json",
+            {"train": ["vidA", "vidC"], "valid": ["vidB"], "test": ["vidC"]},
+            r"keys 'train' and 'test' share 1 video.*vidC",
+        ),
+        (
+            "py_number",
+            "py",
+            "standard_train_fold=5\nstandard_valid_fold=['vidB']\n"
+            "standard_test_fold=['vidC']\n",
+            r"key 'standard_train_fold' must be a list .* got a int",
+        ),
+        (
+            "py_dict",
+            "py",
+            "standard_train_fold={'vidA': 1}\nstandard_valid_fold=['vidB']\n"
+            "standard_test_fold=['vidC']\n",
+            r"key 'standard_train_fold' must be a list .* dict of length 1",
+        ),
+    )
+    def test_wrong_shape_is_one_error(self, kind, content, pattern):
+        paths = self._files()
+        folds = os.path.join(self.temp_dir, f"bad_folds.{kind}")
+        with open(folds, "w") as file:
+            if kind == "json":
+                json.dump(content, file)
+            else:
+                file.write(content)
+        paths["folds"] = folds
+        output = os.path.join(self.temp_dir, "out.h5")
+        code, _, err = _run(convert_csd.main, self._argv(paths, output))
+        self.assertEqual(code, 1, err)
+        self.assertIn(f"Folds file '{folds}'", err)
+        self.assertRegex(err, pattern)
+        self.assertNotIn("Traceback", err)
+        self.assertEqual(len(err.strip().splitlines()), 1, err)
+        self.assertFalse(os.path.exists(output))
