@@ -156,6 +156,14 @@ def predict_file(
         schema.validate_split(
             arrays, split, data_path, dataset=dataset, labelled=has_labels
         )
+        schema.check_release_widths(
+            {key: arrays[key].shape for key in arrays},
+            dataset,
+            f"{data_path}', split '{split}",
+            source_release=hdf5_store._to_python(
+                file.attrs.get("source_release", "")
+            ),
+        )
         shapes_only = {
             name: _ShapeOnly(array.shape) for name, array in arrays.items()
         }

@@ -136,3 +136,13 @@ class PredictReliabilityTest(TestCase):
             file.attrs["dataset"] = "imdb"
         self.assert_refused("attribute dataset='imdb'")
         self.assertFalse(os.path.exists(self.output))
+
+    def test_release_file_with_another_datasets_widths_is_refused(self):
+        with h5py.File(self.data, "a") as file:
+            file.attrs["dataset"] = "mosi"
+            file.attrs["source_release"] = "MMSA pickle unaligned_39.pkl"
+        self.assert_refused(
+            r"tiny\.h5', split 'test': key 'vision' has shape \(11, 5, 4\), "
+            r"feature width 4, but dataset 'mosi' has vision width 20"
+        )
+        self.assertFalse(os.path.exists(self.output))

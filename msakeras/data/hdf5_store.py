@@ -152,6 +152,12 @@ def write_dataset(path, splits, attributes, overwrite=False):
     dataset = (attributes or {}).get("dataset")
     for split, arrays in splits.items():
         schema.validate_split(arrays, split, path=path, dataset=dataset)
+        schema.check_release_widths(
+            {key: np.shape(arrays[key]) for key in ("audio", "vision")},
+            dataset,
+            f"{path}', split '{split}",
+            source_release=(attributes or {}).get("source_release", ""),
+        )
     attributes = _checked_attributes(attributes, splits, path)
 
     directory = os.path.dirname(os.path.abspath(path))
@@ -342,7 +348,9 @@ def validate_file(path, splits=schema.SPLITS):
     """Validates every split of a standard file, streamed, before training.
 
     Faults in the test split (a missing split, bad keys, NaN) are found
-    before any training rather than after it.
+    before any training rather than after it, and a released feature file
+    whose widths are another dataset's is refused
+    (`schema.check_release_widths`).
 
     DECISION: this reads the test split before model selection is sealed
     (`msakeras.experiment.HeldOutTestSplit`), but only to check the schema:
@@ -359,10 +367,17 @@ def validate_file(path, splits=schema.SPLITS):
     counts = {}
     with open_dataset(path) as file:
         dataset = _to_python(file.attrs.get("dataset", None))
+        source = _to_python(file.attrs.get("source_release", ""))
         for split in splits:
             group = get_split(file, split, path)
             arrays = {key: group[key] for key in group.keys()}
             counts[split] = schema.validate_split(
                 arrays, split, path=path, dataset=dataset
+            )
+            schema.check_release_widths(
+                {key: arrays[key].shape for key in arrays},
+                dataset,
+                f"{path}', split '{split}",
+                source_release=source,
             )
     return counts
