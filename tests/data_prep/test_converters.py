@@ -17,8 +17,8 @@ from data_prep import convert_mult_pickle
 from data_prep import safe_pickle
 from data_prep import wordpiece
 from msakeras.data import load_split
-from msakeras.data import validate_file
 from msakeras.data import read_attributes
+from msakeras.data import validate_file
 from msakeras.testing.test_case import TestCase
 from tests.data_prep import fixtures
 
