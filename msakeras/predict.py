@@ -270,14 +270,15 @@ def peak_rss_mib():
 def main(argv=None):
     args = parse_args(argv)
     try:
-        num_samples, scores = predict_file(
-            args.model,
-            args.data,
-            args.split,
-            args.output,
-            batch_size=args.batch_size,
-            verbose=args.verbose,
-        )
+        with atomic_files.disk_faults_exit("msakeras.predict"):
+            num_samples, scores = predict_file(
+                args.model,
+                args.data,
+                args.split,
+                args.output,
+                batch_size=args.batch_size,
+                verbose=args.verbose,
+            )
     except (ValueError, FileNotFoundError) as error:
         raise SystemExit(f"msakeras.predict: {error}") from None
     print(f"wrote {num_samples} predictions to {args.output}")

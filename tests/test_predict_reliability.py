@@ -8,6 +8,7 @@ import numpy as np
 
 from msakeras import predict
 from msakeras.testing import TestCase
+from tests import disk_faults
 from tests.models.mmim import test_mmim_model
 from tests.test_predict import tiny_file
 
@@ -146,3 +147,22 @@ class PredictReliabilityTest(TestCase):
             r"feature width 4, but dataset 'mosi' has vision width 20"
         )
         self.assertFalse(os.path.exists(self.output))
+
+    def test_read_only_output_folder_is_one_line(self):
+        folder = os.path.join(self.temp_dir, "read_only")
+        output = os.path.join(folder, "preds.csv")
+        with disk_faults.read_only(folder):
+            self.assert_refused(
+                r"cannot write '.*read_only.*': .*\((EROFS|EACCES)\)\. "
+                "Nothing half-written",
+                output=output,
+            )
+        self.assertEqual(disk_faults.leftovers(folder), [])
+
+    def test_full_disk_leaves_no_partial_csv(self):
+        folder = os.path.join(self.temp_dir, "full")
+        os.mkdir(folder)
+        output = os.path.join(folder, "preds.csv")
+        with disk_faults.full_disk(folder):
+            self.assert_refused(r"cannot write .*\(ENOSPC\)", output=output)
+        self.assertEqual(disk_faults.leftovers(folder), [])
