@@ -27,6 +27,7 @@ import numpy as np
 import msakeras
 from msakeras.callbacks import atomic_files
 from msakeras.cli import HelpFormatter
+from msakeras.data import feature_statistics
 from msakeras.data import hdf5_store
 from msakeras.data import schema
 
@@ -155,6 +156,12 @@ def predict_file(
         # counts, NaN, label range when labelled, ...
         schema.validate_split(
             arrays, split, data_path, dataset=dataset, labelled=has_labels
+        )
+        feature_statistics.warn_far_outside(
+            arrays,
+            {k: hdf5_store._to_python(v) for k, v in file.attrs.items()},
+            split,
+            data_path,
         )
         schema.check_release_widths(
             {key: arrays[key].shape for key in arrays},

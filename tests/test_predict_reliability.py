@@ -7,6 +7,7 @@ import h5py
 import numpy as np
 
 from msakeras import predict
+from msakeras.data import feature_statistics
 from msakeras.testing import TestCase
 from tests import disk_faults
 from tests.models.mmim import test_mmim_model
@@ -166,3 +167,15 @@ class PredictReliabilityTest(TestCase):
         with disk_faults.full_disk(folder):
             self.assert_refused(r"cannot write .*\(ENOSPC\)", output=output)
         self.assertEqual(disk_faults.leftovers(folder), [])
+
+    def test_far_out_feature_values_warn(self):
+        with h5py.File(self.data, "a") as file:
+            vision = file["test"]["vision"][()]
+            vision[2, 0, 0] = 1e30
+            file["test"]["vision"][...] = vision
+        with self.assertWarnsRegex(
+            feature_statistics.FeatureRangeWarning,
+            r"split 'test': key 'vision' .* first at sample 2",
+        ):
+            self.run_predict()
+        self.assertTrue(os.path.exists(self.output))  # a warning, not a refusal

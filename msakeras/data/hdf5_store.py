@@ -7,6 +7,7 @@ import h5py
 import numpy as np
 
 from msakeras.callbacks import atomic_files
+from msakeras.data import feature_statistics
 from msakeras.data import hdf5_safety
 from msakeras.data import schema
 
@@ -109,7 +110,10 @@ def write_dataset(path, splits, attributes, overwrite=False):
     leaves a half-written file at `path`. Datasets are chunked along the
     sample axis. The attributes `format_version`, `padding_side`,
     `audio_dim`, `vision_dim` and `<text|audio|vision>_max_length` are
-    filled in from the arrays.
+    filled in from the arrays, and, when there is a `train` split, the
+    statistics of its valid audio/vision frames
+    (`<modality>_train_{mean,std,min,max,abs_p99}`; values far outside
+    them, in any split, warn: `feature_statistics`).
 
     Args:
         path: str or path-like. The `.h5` file to write.
@@ -159,6 +163,12 @@ def write_dataset(path, splits, attributes, overwrite=False):
             source_release=(attributes or {}).get("source_release", ""),
         )
     attributes = _checked_attributes(attributes, splits, path)
+    if "train" in splits:  # what readers compare inputs with
+        attributes.update(
+            feature_statistics.compute_statistics(splits["train"])
+        )
+        for split, arrays in splits.items():
+            feature_statistics.warn_far_outside(arrays, attributes, split, path)
 
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
@@ -350,7 +360,8 @@ def validate_file(path, splits=schema.SPLITS):
     Faults in the test split (a missing split, bad keys, NaN) are found
     before any training rather than after it, and a released feature file
     whose widths are another dataset's is refused
-    (`schema.check_release_widths`).
+    (`schema.check_release_widths`). Features far outside the training
+    statistics the file recorded warn (`feature_statistics`).
 
     DECISION: this reads the test split before model selection is sealed
     (`msakeras.experiment.HeldOutTestSplit`), but only to check the schema:
@@ -380,4 +391,9 @@ def validate_file(path, splits=schema.SPLITS):
                 f"{path}', split '{split}",
                 source_release=source,
             )
+        attributes = {k: _to_python(v) for k, v in file.attrs.items()}
+        for split in splits:
+            group = file[split]
+            arrays = {key: group[key] for key in group.keys()}
+            feature_statistics.warn_far_outside(arrays, attributes, split, path)
     return counts

@@ -9,6 +9,7 @@ import time
 import h5py
 
 from msakeras import experiment
+from msakeras.data import feature_statistics
 from msakeras.experiment import run_lock
 from msakeras.testing import TestCase
 from recipes import common
@@ -172,3 +173,14 @@ class RecipeRefusalTest(TestCase):
             r"tiny run: cannot write '.*model\.keras': .*\(ENOSPC\)",
         )
         self.assertFalse([p for p in left if p.endswith("model.keras")], left)
+
+    def test_far_out_feature_values_warn_before_training(self):
+        with h5py.File(self.data, "a") as file:
+            audio = file["valid"]["audio"][()]
+            audio[1, 0, 0] = 1e30
+            file["valid"]["audio"][...] = audio
+        with self.assertWarnsRegex(
+            feature_statistics.FeatureRangeWarning,
+            r"split 'valid': key 'audio' .* first at sample 1",
+        ):
+            self.finish("--seeds", 7)
