@@ -194,8 +194,52 @@ def intersect(reference, intervals, features, epsilon=EPSILON):
     return features[overlaps][keep]
 
 
+def _fold_ids(path, key, value):
+    """The video ids of one fold: a non-empty list of strings (or ints)."""
+    kind = type(value).__name__
+    if hasattr(value, "__len__"):
+        kind += f" of length {len(value)}"
+    if not isinstance(value, (list, tuple)):
+        raise ConversionError(
+            f"Folds file '{path}': key '{key}' must be a list of video id "
+            f"strings, got a {kind}."
+        )
+    if not value:
+        raise ConversionError(
+            f"Folds file '{path}': key '{key}' is an empty list (shape (0,)); "
+            "every split needs video ids."
+        )
+    for position, item in enumerate(value):
+        if isinstance(item, bool) or not isinstance(item, (str, int)):
+            raise ConversionError(
+                f"Folds file '{path}': key '{key}' (shape ({len(value)},)) "
+                f"must hold video id strings; item {position} is a "
+                f"{type(item).__name__} ({item!r:.60})."
+            )
+    return set(map(str, value))
+
+
+def _checked_folds(path, folds, keys):
+    """Refuses a video in two splits (the test fold would leak)."""
+    for i, first in enumerate(SPLITS):
+        for second in SPLITS[i + 1 :]:
+            shared = sorted(folds[first] & folds[second])
+            if shared:
+                raise ConversionError(
+                    f"Folds file '{path}': keys '{keys[first]}' and "
+                    f"'{keys[second]}' share {len(shared)} video id(s), "
+                    f"e.g. {shared[:3]}; each video belongs to one split."
+                )
+    return folds
+
+
 def read_folds(path):
-    """{split: set of video ids} from an SDK folds .py (ast) or JSON."""
+    """{split: set of video ids} from an SDK folds .py (ast) or JSON.
+
+    Each fold must be a non-empty list of video id strings and no video
+    may sit in two folds; anything else is one `ConversionError` naming
+    the file, the key and its shape.
+    """
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"Folds file '{path}' does not exist.")
@@ -209,14 +253,20 @@ def read_folds(path):
             raise ConversionError(
                 f"Folds file '{path}' is not valid JSON: {error}"
             ) from None
+        if not isinstance(loaded, dict):
+            raise ConversionError(
+                f"Folds file '{path}': expected a JSON object "
+                f'{{"train": [...], "valid": [...], "test": [...]}}, got a '
+                f"{type(loaded).__name__}."
+            )
         for split in SPLITS:
             if split not in loaded:
                 raise ConversionError(
                     f"Folds file '{path}': missing key '{split}'; keys are "
                     f"{sorted(loaded)}."
                 )
-            folds[split] = set(map(str, loaded[split]))
-        return folds
+            folds[split] = _fold_ids(path, split, loaded[split])
+        return _checked_folds(path, folds, {split: split for split in SPLITS})
     try:
         tree = ast.parse(text, filename=path)
     except SyntaxError as error:
@@ -239,8 +289,8 @@ def read_folds(path):
                 "standard folds file defines standard_train_fold, "
                 "standard_valid_fold and standard_test_fold)."
             )
-        folds[split] = set(map(str, values[name]))
-    return folds
+        folds[split] = _fold_ids(path, name, values[name])
+    return _checked_folds(path, folds, FOLD_NAMES)
 
 
 def _words_text(features):

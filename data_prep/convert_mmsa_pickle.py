@@ -270,7 +270,14 @@ def _strings(values):
     ]
 
 
-def convert(input_path, output_path, dataset=None, force=False, padding="auto"):
+def convert(
+    input_path,
+    output_path,
+    dataset=None,
+    force=False,
+    padding="auto",
+    custom_features=False,
+):
     """Converts one MMSA pickle; returns a `Summary` (not yet printed).
 
     Args:
@@ -281,7 +288,12 @@ def convert(input_path, output_path, dataset=None, force=False, padding="auto"):
         force: bool. Overwrite an existing output.
         padding: str. `auto` (detect per modality), `right` or `left`:
             where the release puts the padding of audio/vision.
+        custom_features: bool. The audio/vision features are your own
+            (same layout, e.g. MMSA-FET output), so their widths are not
+            held to the release's. Otherwise widths other than the named
+            dataset's release widths are refused.
     """
+    from msakeras.data import schema
     from msakeras.data import write_dataset
 
     input_path = os.fspath(input_path)
@@ -323,6 +335,18 @@ def convert(input_path, output_path, dataset=None, force=False, padding="auto"):
                 f"feature widths across splits: {found}."
             )
         widths[modality] = found["train"]
+    if not custom_features:
+        try:
+            schema.check_release_widths(
+                {m: raws["train"][m].shape for m in ("audio", "vision")},
+                dataset,
+                f"{input_path}', split 'train",
+            )
+        except ValueError as error:
+            raise ConversionError(
+                f"{error} Pass --custom-features if these are your own "
+                "features in the MMSA layout."
+            ) from None
 
     facts = {"text_moved_right": 0, "text_ids_past_mask_zeroed": 0}
     for modality in ("audio", "vision"):
@@ -379,7 +403,12 @@ def convert(input_path, output_path, dataset=None, force=False, padding="auto"):
 
     attributes = {
         "dataset": dataset,
-        "source_release": f"MMSA pickle {os.path.basename(input_path)}",
+        "source_release": (
+            "MMSA-layout custom features "
+            if custom_features
+            else "MMSA pickle "
+        )
+        + os.path.basename(input_path),
         "text_vocabulary": TEXT_VOCABULARY[dataset],
         "converter": "data_prep/convert_mmsa_pickle.py",
     }
@@ -492,6 +521,13 @@ def build_parser():
         help="padding side of audio/vision in the release.",
     )
     parser.add_argument(
+        "--custom-features",
+        action="store_true",
+        help="audio/vision are your own features in the MMSA layout: "
+        "widths are not held to the named dataset's release (MOSI 5/20, "
+        "MOSEI 74/35, SIMS 33/709).",
+    )
+    parser.add_argument(
         "--force",
         action="store_true",
         help="overwrite an existing output file.",
@@ -509,6 +545,7 @@ def main(argv=None):
             output_path=args.output,
             dataset=args.dataset,
             force=args.force,
+            custom_features=args.custom_features,
             padding=args.padding,
         ),
     )

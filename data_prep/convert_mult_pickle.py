@@ -160,8 +160,14 @@ def convert(
     vocabulary=None,
     text_length=50,
     missing_text="error",
+    custom_features=False,
 ):
-    """Converts one MulT noalign pickle; returns a `Summary`."""
+    """Converts one MulT noalign pickle; returns a `Summary`.
+
+    Audio/vision widths other than the named dataset's release widths
+    (MOSI 5/20, MOSEI 74/35) are refused unless `custom_features`.
+    """
+    from msakeras.data import schema
     from msakeras.data import write_dataset
 
     input_path = os.fspath(input_path)
@@ -233,6 +239,18 @@ def convert(
                 f"widths across splits: {found}."
             )
         widths[key] = found["train"]
+    if not custom_features:
+        try:
+            schema.check_release_widths(
+                {m: raws["train"][m].shape for m in ("audio", "vision")},
+                dataset,
+                f"{input_path}', split 'train",
+            )
+        except ValueError as error:
+            raise ConversionError(
+                f"{error} Pass --custom-features if these are your own "
+                "features in the MulT layout."
+            ) from None
     inferred = dataset is None
     if inferred:
         dataset = KNOWN_WIDTHS.get((widths["audio"], widths["vision"]))
@@ -301,7 +319,8 @@ def convert(
     attributes = {
         "dataset": dataset,
         "source_release": (
-            f"MulT/CMU noalign pickle {os.path.basename(input_path)} + "
+            ("MulT-layout custom features " if custom_features else "")
+            + f"MulT/CMU noalign pickle {os.path.basename(input_path)} + "
             f"{os.path.basename(os.fspath(labels_csv))}"
         ),
         "text_vocabulary": vocabulary_name,
@@ -412,6 +431,13 @@ def build_parser():
         help="what to do with ids that have no row in the label CSV.",
     )
     parser.add_argument(
+        "--custom-features",
+        action="store_true",
+        help="audio/vision are your own features in the MulT layout: "
+        "widths are not held to the named dataset's release (MOSI 5/20, "
+        "MOSEI 74/35).",
+    )
+    parser.add_argument(
         "--force", action="store_true", help="overwrite an existing output."
     )
     return parser
@@ -432,6 +458,7 @@ def main(argv=None):
             vocabulary=args.vocabulary,
             text_length=args.text_length,
             missing_text=args.missing_text,
+            custom_features=args.custom_features,
         ),
     )
 

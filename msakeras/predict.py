@@ -27,6 +27,7 @@ import numpy as np
 import msakeras
 from msakeras.callbacks import atomic_files
 from msakeras.cli import HelpFormatter
+from msakeras.data import feature_statistics
 from msakeras.data import hdf5_store
 from msakeras.data import schema
 
@@ -156,6 +157,20 @@ def predict_file(
         schema.validate_split(
             arrays, split, data_path, dataset=dataset, labelled=has_labels
         )
+        feature_statistics.warn_far_outside(
+            arrays,
+            {k: hdf5_store._to_python(v) for k, v in file.attrs.items()},
+            split,
+            data_path,
+        )
+        schema.check_release_widths(
+            {key: arrays[key].shape for key in arrays},
+            dataset,
+            f"{data_path}', split '{split}",
+            source_release=hdf5_store._to_python(
+                file.attrs.get("source_release", "")
+            ),
+        )
         shapes_only = {
             name: _ShapeOnly(array.shape) for name, array in arrays.items()
         }
@@ -262,14 +277,15 @@ def peak_rss_mib():
 def main(argv=None):
     args = parse_args(argv)
     try:
-        num_samples, scores = predict_file(
-            args.model,
-            args.data,
-            args.split,
-            args.output,
-            batch_size=args.batch_size,
-            verbose=args.verbose,
-        )
+        with atomic_files.disk_faults_exit("msakeras.predict"):
+            num_samples, scores = predict_file(
+                args.model,
+                args.data,
+                args.split,
+                args.output,
+                batch_size=args.batch_size,
+                verbose=args.verbose,
+            )
     except (ValueError, FileNotFoundError) as error:
         raise SystemExit(f"msakeras.predict: {error}") from None
     print(f"wrote {num_samples} predictions to {args.output}")

@@ -26,6 +26,7 @@ import numpy as np  # noqa: E402
 import msakeras  # noqa: E402
 from msakeras import experiment  # noqa: E402
 from msakeras.backend import tensorflow_guard  # noqa: E402
+from msakeras.callbacks import atomic_files  # noqa: E402
 
 DEFAULT_SEEDS = [1111, 1112, 1113, 1114, 1115]
 DATASETS = ("mosi", "mosei", "sims")
@@ -645,7 +646,13 @@ def write_results(args, scores_by_seed, baselines):
     """Prints and writes `summary.csv`/`summary.md` (mean ± std over seeds).
 
     Then, with `--export`, exports the selected seed(s) (`export_models`).
+    A read-only or full disk ends it with one line.
     """
+    with atomic_files.disk_faults_exit(f"{args.model_name} results"):
+        _write_results(args, scores_by_seed, baselines)
+
+
+def _write_results(args, scores_by_seed, baselines):
     seeds = sorted(scores_by_seed)
     table = msakeras.metrics.summarize_seeds(
         [scores_by_seed[seed] for seed in seeds], seeds=seeds
@@ -673,6 +680,11 @@ def train_seeds(
 ):
     """Trains every seed: build, compile, fit, reload best, test once.
 
+    A read-only or full output folder ends the run with one line
+    (`SystemExit`); every checkpoint and record is written atomically, so
+    nothing half-written is left and `--resume` continues from the last
+    complete backup.
+
     Args:
         build_model: callable `(args) -> compiled msakeras model`.
         fit_kwargs: extra `fit` arguments.
@@ -690,6 +702,13 @@ def train_seeds(
     Returns:
         `{seed: test scores}` and the ridge baselines.
     """
+    with atomic_files.disk_faults_exit(f"{args.model_name} run"):
+        return _train_seeds(
+            args, build_model, fit_kwargs, evaluate, prepare_training
+        )
+
+
+def _train_seeds(args, build_model, fit_kwargs, evaluate, prepare_training):
     print(
         f"backend: {keras.config.backend()}   data: {args.data} "
         f"({args.attributes.get('dataset')})   seeds: {args.seeds}"

@@ -7,7 +7,9 @@ import h5py
 import numpy as np
 
 from msakeras import predict
+from msakeras.data import feature_statistics
 from msakeras.testing import TestCase
+from tests import disk_faults
 from tests.models.mmim import test_mmim_model
 from tests.test_predict import tiny_file
 
@@ -136,3 +138,44 @@ class PredictReliabilityTest(TestCase):
             file.attrs["dataset"] = "imdb"
         self.assert_refused("attribute dataset='imdb'")
         self.assertFalse(os.path.exists(self.output))
+
+    def test_release_file_with_another_datasets_widths_is_refused(self):
+        with h5py.File(self.data, "a") as file:
+            file.attrs["dataset"] = "mosi"
+            file.attrs["source_release"] = "MMSA pickle unaligned_39.pkl"
+        self.assert_refused(
+            r"tiny\.h5', split 'test': key 'vision' has shape \(11, 5, 4\), "
+            r"feature width 4, but dataset 'mosi' has vision width 20"
+        )
+        self.assertFalse(os.path.exists(self.output))
+
+    def test_read_only_output_folder_is_one_line(self):
+        folder = os.path.join(self.temp_dir, "read_only")
+        output = os.path.join(folder, "preds.csv")
+        with disk_faults.read_only(folder):
+            self.assert_refused(
+                r"cannot write '.*read_only.*': .*\((EROFS|EACCES)\)\. "
+                "Nothing half-written",
+                output=output,
+            )
+        self.assertEqual(disk_faults.leftovers(folder), [])
+
+    def test_full_disk_leaves_no_partial_csv(self):
+        folder = os.path.join(self.temp_dir, "full")
+        os.mkdir(folder)
+        output = os.path.join(folder, "preds.csv")
+        with disk_faults.full_disk(folder):
+            self.assert_refused(r"cannot write .*\(ENOSPC\)", output=output)
+        self.assertEqual(disk_faults.leftovers(folder), [])
+
+    def test_far_out_feature_values_warn(self):
+        with h5py.File(self.data, "a") as file:
+            vision = file["test"]["vision"][()]
+            vision[2, 0, 0] = 1e30
+            file["test"]["vision"][...] = vision
+        with self.assertWarnsRegex(
+            feature_statistics.FeatureRangeWarning,
+            r"split 'test': key 'vision' .* first at sample 2",
+        ):
+            self.run_predict()
+        self.assertTrue(os.path.exists(self.output))  # a warning, not a refusal

@@ -7,6 +7,7 @@ import h5py
 import numpy as np
 
 from msakeras.callbacks import atomic_files
+from msakeras.data import feature_statistics
 from msakeras.data import hdf5_safety
 from msakeras.data import schema
 
@@ -109,7 +110,10 @@ def write_dataset(path, splits, attributes, overwrite=False):
     leaves a half-written file at `path`. Datasets are chunked along the
     sample axis. The attributes `format_version`, `padding_side`,
     `audio_dim`, `vision_dim` and `<text|audio|vision>_max_length` are
-    filled in from the arrays.
+    filled in from the arrays, and, when there is a `train` split, the
+    statistics of its valid audio/vision frames
+    (`<modality>_train_{mean,std,min,max,abs_p99}`; values far outside
+    them, in any split, warn: `feature_statistics`).
 
     Args:
         path: str or path-like. The `.h5` file to write.
@@ -152,7 +156,19 @@ def write_dataset(path, splits, attributes, overwrite=False):
     dataset = (attributes or {}).get("dataset")
     for split, arrays in splits.items():
         schema.validate_split(arrays, split, path=path, dataset=dataset)
+        schema.check_release_widths(
+            {key: np.shape(arrays[key]) for key in ("audio", "vision")},
+            dataset,
+            f"{path}', split '{split}",
+            source_release=(attributes or {}).get("source_release", ""),
+        )
     attributes = _checked_attributes(attributes, splits, path)
+    if "train" in splits:  # what readers compare inputs with
+        attributes.update(
+            feature_statistics.compute_statistics(splits["train"])
+        )
+        for split, arrays in splits.items():
+            feature_statistics.warn_far_outside(arrays, attributes, split, path)
 
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
@@ -342,7 +358,10 @@ def validate_file(path, splits=schema.SPLITS):
     """Validates every split of a standard file, streamed, before training.
 
     Faults in the test split (a missing split, bad keys, NaN) are found
-    before any training rather than after it.
+    before any training rather than after it, and a released feature file
+    whose widths are another dataset's is refused
+    (`schema.check_release_widths`). Features far outside the training
+    statistics the file recorded warn (`feature_statistics`).
 
     DECISION: this reads the test split before model selection is sealed
     (`msakeras.experiment.HeldOutTestSplit`), but only to check the schema:
@@ -359,10 +378,22 @@ def validate_file(path, splits=schema.SPLITS):
     counts = {}
     with open_dataset(path) as file:
         dataset = _to_python(file.attrs.get("dataset", None))
+        source = _to_python(file.attrs.get("source_release", ""))
         for split in splits:
             group = get_split(file, split, path)
             arrays = {key: group[key] for key in group.keys()}
             counts[split] = schema.validate_split(
                 arrays, split, path=path, dataset=dataset
             )
+            schema.check_release_widths(
+                {key: arrays[key].shape for key in arrays},
+                dataset,
+                f"{path}', split '{split}",
+                source_release=source,
+            )
+        attributes = {k: _to_python(v) for k, v in file.attrs.items()}
+        for split in splits:
+            group = file[split]
+            arrays = {key: group[key] for key in group.keys()}
+            feature_statistics.warn_far_outside(arrays, attributes, split, path)
     return counts

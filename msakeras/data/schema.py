@@ -93,6 +93,28 @@ LABEL_RANGES = {
 }
 """Closed label ranges per base dataset name."""
 
+RELEASE_FEATURE_WIDTHS = {
+    "mosi": {"audio": 5, "vision": 20},
+    "mosei": {"audio": 74, "vision": 35},
+    "sims": {"audio": 33, "vision": 709},
+}
+"""Audio/vision feature widths of the released feature pickles per dataset.
+
+MMSA `unaligned_50.pkl`/`aligned_50.pkl` (MOSI 5/20, MOSEI 74/35; MMSA's
+`config_regression.json` `feature_dims`) and `unaligned_39.pkl` (SIMS:
+33-d librosa, 709-d OpenFace2); the MulT/CMU noalign pickles that MMIM's
+code reads have the same MOSI/MOSEI widths.
+"""
+
+RELEASED_FEATURE_SOURCES = ("MMSA pickle", "MulT/CMU noalign pickle")
+"""`source_release` prefixes of files holding those released features.
+
+DECISION: only these are held to `RELEASE_FEATURE_WIDTHS`. Files from
+`.csd` sequences, per-clip CSV/NumPy features, `write_dataset` with your
+own features, or the synthetic generator choose their own feature sets
+(COVAREP is 74-d for MOSI too), so their widths are not checked.
+"""
+
 FILE_ATTRIBUTES = (
     "format_version",
     "dataset",
@@ -141,6 +163,54 @@ def label_range(dataset):
         A `(low, high)` tuple of floats, or `None` for an unknown dataset.
     """
     return LABEL_RANGES.get(base_dataset_name(dataset))
+
+
+def check_release_widths(shapes, dataset, path=None, source_release=None):
+    """Checks audio/vision widths against the named dataset's release.
+
+    A SIMS pickle converted as MOSI (widths 33/709 instead of 5/20) would
+    otherwise train and score under MOSI's protocol without complaint.
+
+    Args:
+        shapes: dict. Maps `"audio"`/`"vision"` to a shape `(N, T, F)`
+            (other keys are ignored).
+        dataset: str. The dataset name (`"mosi"`, ...); names not in
+            `RELEASE_FEATURE_WIDTHS` are not checked.
+        path: str or None. The file, for messages.
+        source_release: str or None. The file's `source_release`
+            attribute; when given, only files whose value starts with one
+            of `RELEASED_FEATURE_SOURCES` are checked. `None` (converters
+            of those releases) always checks.
+
+    Raises:
+        ValueError: naming the file, the key, its shape and the expected
+            width.
+    """
+    expected = RELEASE_FEATURE_WIDTHS.get(str(dataset).lower())
+    if expected is None:
+        return
+    if source_release is not None and not str(source_release).startswith(
+        RELEASED_FEATURE_SOURCES
+    ):
+        return
+    where = "Data" if path is None else f"File '{path}'"
+    for key, width in expected.items():
+        if key not in shapes:
+            continue
+        shape = tuple(int(size) for size in shapes[key])
+        if shape[-1] != width:
+            others = [
+                name
+                for name, widths in RELEASE_FEATURE_WIDTHS.items()
+                if widths[key] == shape[-1]
+            ]
+            hint = f" (that is {others[0]}'s width)" if others else ""
+            raise ValueError(
+                f"{where}: key '{key}' has shape {shape}, feature width "
+                f"{shape[-1]}{hint}, but dataset '{dataset}' has {key} "
+                f"width {width} in its released features. Convert with the "
+                "right --dataset."
+            )
 
 
 def _location(path, split_name):

@@ -18,6 +18,7 @@ import sys
 import keras
 import numpy as np
 
+from msakeras.callbacks import atomic_files
 from msakeras.cli import HelpFormatter
 from msakeras.export import saved_model
 
@@ -169,6 +170,7 @@ def main(argv=None):
             print(f"error: {error}", file=sys.stderr)
             return 2
     try:
+        atomic_files.check_writable_folder(args.output)
         if args.format == "onnx":
             record = export_onnx(args, serve_outputs)
         elif args.probe is not None and keras.config.backend() == "tensorflow":
@@ -208,6 +210,11 @@ def main(argv=None):
         return 2
     except saved_model.ExportError as error:
         print(f"error: {error}", file=sys.stderr)
+        return 1
+    except OSError as error:  # read-only or full output folder
+        if error.errno not in atomic_files.DISK_ERRNOS:
+            raise
+        print(atomic_files.disk_fault_message(error, "error"), file=sys.stderr)
         return 1
     if args.report:
         with open(args.report, "w", encoding="utf-8") as handle:

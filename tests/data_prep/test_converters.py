@@ -5,7 +5,9 @@ import io
 import json
 import os
 import pickle
+import re
 
+import h5py
 import numpy as np
 from absl.testing import parameterized
 
@@ -16,6 +18,7 @@ from data_prep import safe_pickle
 from data_prep import wordpiece
 from msakeras.data import load_split
 from msakeras.data import read_attributes
+from msakeras.data import validate_file
 from msakeras.testing.test_case import TestCase
 from tests.data_prep import fixtures
 
@@ -297,8 +300,52 @@ class MMSAPickleTest(TestCase):
         self.assertEqual(code, 1)
         self.assertIn("pass --dataset", err)
         code, _, err, _, output = self._convert(release, ["--dataset", "mosi"])
+        self.assertEqual(code, 1)
+        self.assertIn("Pass --custom-features", err)
+        code, _, err, _, output = self._convert(
+            release, ["--dataset", "mosi", "--custom-features"]
+        )
         self.assertEqual(code, 0, err)
         self.assertEqual(load_split(output, "train")["audio"].shape[2], 4)
+        self.assertTrue(
+            read_attributes(output)["source_release"].startswith(
+                "MMSA-layout custom features"
+            )
+        )
+        validate_file(output)  # custom widths are not held to MOSI's
+
+    def test_sims_release_named_mosi_is_refused(self):
+        release, _ = fixtures.mmsa_release(np.random.default_rng(7), sims=True)
+        for split in SPLITS:  # in MOSI's label range, so only widths differ
+            release[split]["regression_labels"] = np.clip(
+                release[split]["regression_labels"], -1, 1
+            )
+        code, _, err, source, output = self._convert(
+            release, ["--dataset", "mosi"]
+        )
+        self.assertEqual(code, 1, err)
+        self.assertEqual(len(err.strip().splitlines()), 1, err)
+        self.assertRegex(
+            err,
+            rf"File '{re.escape(source)}', split 'train': key 'audio' has "
+            r"shape \(5, 7, 33\), feature width 33 \(that is sims's width\),"
+            r" but dataset 'mosi' has audio width 5",
+        )
+        self.assertFalse(os.path.exists(output))
+
+    def test_recipe_side_check_refuses_a_mislabelled_release_file(self):
+        """A file written before the converter checked (or by hand)."""
+        release, _ = fixtures.mmsa_release(np.random.default_rng(7), sims=True)
+        code, _, err, _, output = self._convert(release, ["--dataset", "sims"])
+        self.assertEqual(code, 0, err)
+        with h5py.File(output, "r+") as file:
+            file.attrs["dataset"] = "mosei"
+        with self.assertRaisesRegex(
+            ValueError,
+            r"out\.h5', split 'train': key 'audio' has shape \(5, 7, 33\).*"
+            r"dataset 'mosei' has audio width 74",
+        ):
+            validate_file(output)
 
 
 class MulTPickleTest(TestCase):
@@ -395,6 +442,33 @@ class MulTPickleTest(TestCase):
         )
         self.assertEqual(code, 0, err)
         self.assertIn("ids without a CSV row: 1", out)
+
+    def test_mosi_release_named_mosei_is_refused(self):
+        release, _, rows = fixtures.mult_release(np.random.default_rng(9))
+        source = fixtures.write_pickle(
+            os.path.join(self.temp_dir, "m.pkl"), release
+        )
+        csv = os.path.join(self.temp_dir, "label.csv")
+        with open(csv, "w", encoding="utf-8") as file:
+            file.write("video_id,clip_id,text\n")
+            for text, video, clip, _ in rows:
+                file.write(f"{video},{clip},{text.replace(',', '')}\n")
+        vocab = fixtures.write_vocab(os.path.join(self.temp_dir, "vocab.txt"))
+        output = os.path.join(self.temp_dir, "out.h5")
+        argv = ["--input", source, "--labels-csv", csv, "--output", output]
+        argv += ["--vocabulary", vocab, "--dataset", "mosei"]
+        code, _, err = _run(convert_mult_pickle.main, argv)
+        self.assertEqual(code, 1, err)
+        self.assertRegex(
+            err,
+            r"m\.pkl', split 'train': key 'audio' has shape \(4, 7, 5\).*"
+            r"dataset 'mosei' has audio width 74",
+        )
+        self.assertFalse(os.path.exists(output))
+        code, _, err = _run(
+            convert_mult_pickle.main, argv + ["--custom-features"]
+        )
+        self.assertEqual(code, 0, err)
 
 
 class WordPieceTest(TestCase):
@@ -598,3 +672,69 @@ class HelpTest(TestCase):
         with contextlib.redirect_stdout(out), self.assertRaises(SystemExit):
             module.main(["--help"])
         self.assertIn(source, out.getvalue())
+
+
+class CsdFoldsShapeTest(TestCase):
+    """Folds files of the wrong shape: one error naming file and key."""
+
+    _files = CsdTest._files
+    _argv = CsdTest._argv
+
+    @parameterized.named_parameters(
+        ("json_list", "json", ["vidA", "vidB", "vidC"], r"JSON object.*list"),
+        (
+            "json_string_fold",
+            "json",
+            {"train": "vidA", "valid": ["vidB"], "test": ["vidC"]},
+            r"key 'train' must be a list .* str of length 4",
+        ),
+        (
+            "json_nested",
+            "json",
+            {"train": [["vidA"]], "valid": ["vidB"], "test": ["vidC"]},
+            r"key 'train' \(shape \(1,\)\).*item 0 is a list",
+        ),
+        (
+            "json_empty",
+            "json",
+            {"train": ["vidA"], "valid": [], "test": ["vidC"]},
+            r"key 'valid' is an empty list \(shape \(0,\)\)",
+        ),
+        (
+            "json_overlap",
+            "json",
+            {"train": ["vidA", "vidC"], "valid": ["vidB"], "test": ["vidC"]},
+            r"keys 'train' and 'test' share 1 video.*vidC",
+        ),
+        (
+            "py_number",
+            "py",
+            "standard_train_fold=5\nstandard_valid_fold=['vidB']\n"
+            "standard_test_fold=['vidC']\n",
+            r"key 'standard_train_fold' must be a list .* got a int",
+        ),
+        (
+            "py_dict",
+            "py",
+            "standard_train_fold={'vidA': 1}\nstandard_valid_fold=['vidB']\n"
+            "standard_test_fold=['vidC']\n",
+            r"key 'standard_train_fold' must be a list .* dict of length 1",
+        ),
+    )
+    def test_wrong_shape_is_one_error(self, kind, content, pattern):
+        paths = self._files()
+        folds = os.path.join(self.temp_dir, f"bad_folds.{kind}")
+        with open(folds, "w") as file:
+            if kind == "json":
+                json.dump(content, file)
+            else:
+                file.write(content)
+        paths["folds"] = folds
+        output = os.path.join(self.temp_dir, "out.h5")
+        code, _, err = _run(convert_csd.main, self._argv(paths, output))
+        self.assertEqual(code, 1, err)
+        self.assertIn(f"Folds file '{folds}'", err)
+        self.assertRegex(err, pattern)
+        self.assertNotIn("Traceback", err)
+        self.assertEqual(len(err.strip().splitlines()), 1, err)
+        self.assertFalse(os.path.exists(output))

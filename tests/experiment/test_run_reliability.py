@@ -9,9 +9,11 @@ import time
 import h5py
 
 from msakeras import experiment
+from msakeras.data import feature_statistics
 from msakeras.experiment import run_lock
 from msakeras.testing import TestCase
 from recipes import common
+from tests import disk_faults
 from tests.experiment.tiny_runs import tiny_data
 from tests.experiment.tiny_runs import tiny_model
 
@@ -145,3 +147,40 @@ class RecipeRefusalTest(TestCase):
                 self.assertNotIn("\n", message)
         same = self.finish("--seeds", 7, "--resume")
         common.check_resume_settings(same, directory)  # unchanged: accepted
+
+    def assert_disk_fault(self, fault, pattern):
+        args = self.finish("--seeds", 7, "--epochs", 1)
+        with fault:
+            with self.assertRaises(SystemExit) as context:
+                common.train_seeds(args, lambda args: tiny_model())
+        message = str(context.exception.code)
+        self.assertRegex(message, pattern)
+        self.assertNotIn("\n", message)
+        left = disk_faults.leftovers(self.output)
+        self.assertFalse([p for p in left if "partial" in p], left)
+        return left
+
+    def test_read_only_output_dir_is_one_line(self):
+        left = self.assert_disk_fault(
+            disk_faults.read_only(self.output),
+            r"tiny run: cannot write '.*runs.*': .*\((EROFS|EACCES)\)",
+        )
+        self.assertEqual(left, [])
+
+    def test_full_disk_mid_run_is_one_line_and_publishes_nothing(self):
+        left = self.assert_disk_fault(
+            disk_faults.full_disk(self.output, match="model.keras"),
+            r"tiny run: cannot write '.*model\.keras': .*\(ENOSPC\)",
+        )
+        self.assertFalse([p for p in left if p.endswith("model.keras")], left)
+
+    def test_far_out_feature_values_warn_before_training(self):
+        with h5py.File(self.data, "a") as file:
+            audio = file["valid"]["audio"][()]
+            audio[1, 0, 0] = 1e30
+            file["valid"]["audio"][...] = audio
+        with self.assertWarnsRegex(
+            feature_statistics.FeatureRangeWarning,
+            r"split 'valid': key 'audio' .* first at sample 1",
+        ):
+            self.finish("--seeds", 7)

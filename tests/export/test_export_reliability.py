@@ -15,6 +15,7 @@ from msakeras.export import __main__ as export_main
 from msakeras.export import process_safety
 from msakeras.models import input_checks
 from msakeras.testing import TestCase
+from tests import disk_faults
 from tests.models.mmim import test_mmim_model
 from tests.test_predict import tiny_file
 
@@ -62,6 +63,20 @@ class KerasFileTest(TestCase):
             predict.main([model, "--data", data, "--output", output])
         self.assertFalse(os.path.exists(output))
         return str(context.exception)
+
+    def test_read_only_or_full_output_is_one_line(self):
+        for fault, pattern in (
+            (disk_faults.read_only, r"\((EROFS|EACCES)\)"),
+            (disk_faults.full_disk, r"\(ENOSPC\)"),
+        ):
+            with self.subTest(fault=fault.__name__):
+                os.makedirs(self.base, exist_ok=True)
+                with fault(self.base):
+                    code, err = self.export(self.model_path)
+                self.assertEqual(code, 1, err)
+                self.assertRegex(err, f"cannot write '.*served.*': .*{pattern}")
+                self.assertEqual(len(err.strip().splitlines()), 1, err)
+                self.assertEqual(disk_faults.leftovers(self.base), [])
 
     def test_negative_version_is_one_line(self):
         code, err = self.export(self.model_path, "--version", "-1")
