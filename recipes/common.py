@@ -26,6 +26,7 @@ import numpy as np  # noqa: E402
 import msakeras  # noqa: E402
 from msakeras import experiment  # noqa: E402
 from msakeras.backend import tensorflow_guard  # noqa: E402
+from msakeras.experiment import run_configuration  # noqa: E402
 
 DEFAULT_SEEDS = [1111, 1112, 1113, 1114, 1115]
 DATASETS = ("mosi", "mosei", "sims")
@@ -133,6 +134,7 @@ def base_parser(model_name, description):
         choices=(0, 1, 2),
         help="Keras progress output (0 silent, 1 bar, 2 one line per epoch)",
     )
+    run_configuration.add_arguments(parser)
     parser.add_argument(
         "--export",
         nargs="?",
@@ -181,6 +183,14 @@ def finish_args(args, model_name, hyperparameters, embedded_defaults):
     settings = dict(hyperparameters[args.dataset])
     if args.embedded:
         settings.update(embedded_defaults)
+    try:  # --config FILE.yaml, then --set key=value (README, Configuration)
+        settings, args.configuration_sources = (
+            run_configuration.resolve_configuration(
+                settings, args.config, args.set, f"{model_name}/{args.dataset}"
+            )
+        )
+    except run_configuration.ConfigurationError as error:
+        raise SystemExit(str(error)) from None
     if args.batch_size is not None:
         settings["batch_size"] = args.batch_size
     if args.epochs is not None:
@@ -195,6 +205,13 @@ def finish_args(args, model_name, hyperparameters, embedded_defaults):
             "saved_models", f"{model_name}_{args.dataset}", "runs"
         )
     args.model_name = model_name
+    print(
+        run_configuration.format_configuration(
+            settings,
+            args.configuration_sources,
+            f"{model_name} on {args.dataset}",
+        )
+    )
     try:  # bad flags and data faults: one line, before any training
         experiment.check_run_arguments(
             settings, args.seeds, args.max_train_samples
