@@ -27,6 +27,7 @@ import msakeras  # noqa: E402
 from msakeras import experiment  # noqa: E402
 from msakeras.backend import tensorflow_guard  # noqa: E402
 from msakeras.experiment import run_configuration  # noqa: E402
+from msakeras.layers.encoders import backbone_vocabulary  # noqa: E402
 
 DEFAULT_SEEDS = [1111, 1112, 1113, 1114, 1115]
 DATASETS = ("mosi", "mosei", "sims")
@@ -217,6 +218,9 @@ def finish_args(args, model_name, hyperparameters, embedded_defaults):
             settings, args.seeds, args.max_train_samples
         )
         msakeras.data.validate_file(args.data)
+        backbone_vocabulary.check_backbone_vocabulary(  # SIMS: Chinese BERT
+            args.data, attributes.get("text_vocabulary"), args.text_backbone
+        )
     except ValueError as error:
         raise SystemExit(str(error)) from None
     return args
@@ -251,13 +255,15 @@ def _has_gpu():
 def make_text_encoder(args, fine_tune=True):
     """`BertTextEncoder` over `--text-backbone` (default: bundled MiniLM)."""
     backbone = msakeras.layers.load_bert_backbone(args.text_backbone)
-    vocabulary = args.attributes.get("text_vocabulary")
-    if vocabulary == BUNDLED_VOCABULARY and backbone.vocabulary_size != 30522:
-        raise SystemExit(
-            f"{args.data!r} is tokenised with the bert-base-uncased "
-            "vocabulary (30522 tokens); the text backbone has "
-            f"{backbone.vocabulary_size}. Pass a matching --text-backbone."
+    try:
+        backbone_vocabulary.check_vocabulary_size(
+            args.data,
+            args.attributes.get("text_vocabulary"),
+            args.text_backbone,
+            backbone.vocabulary_size,
         )
+    except ValueError as error:
+        raise SystemExit(str(error)) from None
     return msakeras.layers.BertTextEncoder(
         backbone, fine_tune=fine_tune, name="text_encoder"
     )
