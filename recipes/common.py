@@ -409,7 +409,8 @@ def callbacks(args, directory, datasets=()):
     standard = [
         msakeras.callbacks.NonFiniteLossGuard(),
         *stateful,
-        keras.callbacks.CSVLogger(history_csv, append=args.resume),
+        # history.csv numbers epochs from 1, as run.json and the bar do.
+        msakeras.callbacks.EpochCSVLogger(history_csv, append=args.resume),
         *tensorboard_callback(
             directory, requested=getattr(args, "tensorboard", False)
         ),
@@ -424,6 +425,9 @@ def callbacks(args, directory, datasets=()):
     kill_at = os.environ.get(KILL_AT_VARIABLE)
     if kill_at:
         standard.append(KillAtBatch(*map(int, kill_at.split(","))))
+    # Keras's bar without diagnostic counters (entropy_skipped_classes
+    # stays in history.csv and run.json).
+    standard.append(msakeras.callbacks.ProgressBar())
     return standard
 
 
