@@ -98,6 +98,13 @@ def base_parser(model_name, description):
         help="default: saved_models/<model>_<dataset>/runs",
     )
     parser.add_argument(
+        "--results-dir",
+        default=None,
+        help="folder of the cross-model table results_<dataset>.csv/.md "
+        "(default: saved_models for the default --output-dir, else the "
+        "parent of --output-dir)",
+    )
+    parser.add_argument(
         "--resume",
         action="store_true",
         help="continue a killed run; finished seeds are skipped",
@@ -199,6 +206,12 @@ def finish_args(args, model_name, hyperparameters, embedded_defaults):
     if args.patience is not None:
         settings["patience"] = args.patience
     args.hyperparameters = settings
+    preset = hyperparameters[args.dataset]  # cross-model table's `changes`
+    args.preset_changes = {
+        key: value
+        for key, value in settings.items()
+        if key not in preset or preset[key] != value
+    }
     if args.seeds is None:
         args.seeds = [DEFAULT_SEEDS[0]] if args.embedded else DEFAULT_SEEDS
     if args.output_dir is None:
@@ -691,8 +704,70 @@ def write_results(args, scores_by_seed, baselines):
         rows[f"{args.model_name} (mean)"] = table.loc["mean"].to_dict()
         print("\nSingle-modality ridge baselines on the same test split:")
         print(msakeras.metrics.to_markdown(pd.DataFrame(rows).T))
+    update_results_table(args, table)
     export_models(args, seeds)  # --export, for every recipe
     return table
+
+
+# Flags that manage a run without changing what is trained (left out of the
+# configuration id of the cross-model table).
+RUN_MANAGEMENT = frozenset(
+    "data dataset seeds output_dir results_dir resume tensorboard verbose "
+    "export export_dir export_format distribute config set embedded "
+    "configuration_sources preset_changes attributes hyperparameters "
+    "model_name epochs batch_size patience compile".split()
+)
+
+
+def results_directory(args):
+    """`--results-dir`, else the folder above `<model>_<dataset>/runs`
+    (saved_models), else the parent of `--output-dir`."""
+    if getattr(args, "results_dir", None):
+        return args.results_dir
+    output = os.path.abspath(args.output_dir)
+    parent = os.path.dirname(output)
+    default_layout = f"{args.model_name}_{args.dataset}"
+    if os.path.basename(output) == "runs" and (
+        os.path.basename(parent) == default_layout
+    ):
+        return os.path.dirname(parent)
+    return parent
+
+
+def update_results_table(args, table):
+    """Adds this run's row to `results_<dataset>.csv/.md` (one row per
+    model and configuration; msakeras.metrics.cross_model_results)."""
+    from msakeras.metrics import cross_model_results
+
+    flags = {
+        key: value
+        for key, value in sorted(vars(args).items())
+        if key not in RUN_MANAGEMENT
+        and isinstance(value, (str, int, float, bool, list, tuple, type(None)))
+    }
+    description = {
+        "model": args.model_name,
+        "data": os.path.basename(args.data),
+        "hyperparameters": args.hyperparameters,
+        "flags": flags,
+    }
+    changes = getattr(args, "preset_changes", {})
+    row = cross_model_results.results_row(
+        args.model_name,
+        cross_model_results.configuration_id(description),
+        table,
+        info={
+            "changes": ", ".join(f"{k}={v}" for k, v in changes.items()),
+            "data": os.path.basename(args.data),
+            "text_backbone": args.text_backbone or "bundled-minilm",
+            "backend": keras.config.backend(),
+            "output_dir": os.path.abspath(args.output_dir),
+        },
+    )
+    paths = cross_model_results.update_results_table(
+        results_directory(args), args.dataset, row
+    )
+    print(f"cross-model table: {paths[1]} (row {row['config']})")
 
 
 def train_seeds(
