@@ -643,13 +643,12 @@ def _json_default(value):
     return str(value)
 
 
-def plot_curves(directory):
-    """`curves.png`: training and validation curves from `history.csv`."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+def plot_curves(directory, selected_epoch=None, title=None):
+    """`curves.png` and `curves.pdf` from `history.csv`: a titled grid,
+    the selected epoch marked (msakeras.experiment.training_curves)."""
     import pandas as pd
+
+    from msakeras.experiment import training_curves
 
     path = os.path.join(directory, "history.csv")
     if not os.path.isfile(path):
@@ -657,28 +656,9 @@ def plot_curves(directory):
     history = pd.read_csv(path)
     if history.empty:
         return
-    names = [
-        name
-        for name in history.columns
-        if name != "epoch"
-        and not name.startswith("val_")
-        and name != "learning_rate"
-    ]
-    figure, axes = plt.subplots(
-        1, len(names), squeeze=False, figsize=(3.2 * len(names), 3)
+    training_curves.plot_training_curves(
+        history, os.path.join(directory, "curves"), selected_epoch, title
     )
-    for axis, name in zip(axes[0], names):
-        axis.plot(history["epoch"] + 1, history[name], label="train")
-        if f"val_{name}" in history:
-            axis.plot(
-                history["epoch"] + 1, history[f"val_{name}"], label="valid"
-            )
-        axis.set_title(name)
-        axis.set_xlabel("epoch")
-        axis.legend()
-    figure.tight_layout()
-    figure.savefig(os.path.join(directory, "curves.png"), dpi=80)
-    plt.close(figure)
 
 
 def write_results(args, scores_by_seed, baselines):
@@ -879,7 +859,12 @@ def train_seeds(
             selection=sealed,
             extra=extra,
         )
-        plot_curves(directory)
+        plot_curves(
+            directory,
+            selected_epoch=sealed.best_epoch + 1,
+            title=f"{args.model_name} on {args.dataset}, seed {seed}: "
+            f"training curves (selected: best {selection_rule(args).monitor})",
+        )
         shutil.rmtree(os.path.join(directory, "backup"), ignore_errors=True)
         print(
             f"seed {seed}: {epochs_run} epochs in {wall:.0f} s; test "
