@@ -20,6 +20,12 @@ import time
 # resident and ~3.6 s of start-up). `--tensorboard` lets it back in.
 os.environ.setdefault("MSAKERAS_KEEP_TENSORFLOW_OUT", "1")
 
+# msakeras first: run as a command, it turns the frameworks' native log
+# noise off before Keras loads one (msakeras._framework_logs).
+from msakeras import _framework_logs  # noqa: E402
+
+_framework_logs.set_quiet_defaults()  # also when imported by a script
+
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
@@ -520,7 +526,9 @@ def checkpoint_evaluator(extra_protocols=(), unimodal_heads=()):
 
     def evaluate(args, directory, test):
         # `test`: the HeldOutTestData of the one sealed read.
-        model = keras.models.load_model(os.path.join(directory, "model.keras"))
+        model = keras.models.load_model(
+            os.path.join(directory, "model.keras"), compile=False
+        )  # predicts only: no optimizer to revive (no warnings)
         outputs = test.predict(
             model, batch_size=args.hyperparameters["batch_size"]
         )

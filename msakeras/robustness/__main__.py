@@ -80,7 +80,7 @@ def main(argv=None):
     )
     tables = []
     for index, path in enumerate(args.models):
-        model = keras.models.load_model(path)
+        model = keras.models.load_model(path, compile=False)
         folder = os.path.basename(os.path.dirname(os.path.abspath(path)))
         seed = folder[len("seed_") :] if folder.startswith("seed_") else index
         table = modality_robustness.robustness_table(
