@@ -42,19 +42,22 @@ _TOOL_FOLDERS = tuple(
 )
 
 
-def _cli_help_only():
+def _command_line():
     argv = sys.argv
     if not argv:
         return False
     # The console script, `python -m ...` while it is resolved, or one of
     # this project's own tools (msakeras/, data_prep/, recipes/ run as a
     # script or module: argv[0] is then the file's path).
-    command = (
+    return (
         argv[0] == "-m"
         or os.path.basename(argv[0]) in ("msakeras", "msakeras.exe")
         or os.path.abspath(argv[0]).startswith(_TOOL_FOLDERS)
     )
-    return command and any(a in ("-h", "--help") for a in argv[1:])
+
+
+def _cli_help_only():
+    return _command_line() and any(a in ("-h", "--help") for a in sys.argv[1:])
 
 
 def __getattr__(name):
@@ -64,15 +67,24 @@ def __getattr__(name):
 
 
 if not _cli_help_only():
-    from msakeras.backend import tensorflow_guard as _tensorflow_guard
+    import contextlib as _contextlib
 
-    _tensorflow_guard.keep_tensorflow_out_if_requested()
+    from msakeras import _framework_logs
 
-    from msakeras import callbacks
-    from msakeras import data
-    from msakeras import experiment
-    from msakeras import layers
-    from msakeras import losses
-    from msakeras import metrics
-    from msakeras import models
-    from msakeras import optimizers
+    _quiet = _contextlib.nullcontext()
+    if _command_line():  # framework log noise off (unless the user set it)
+        _framework_logs.set_quiet_defaults()
+        _quiet = _framework_logs.filtered_native_stderr()
+    with _quiet:
+        from msakeras.backend import tensorflow_guard as _tensorflow_guard
+
+        _tensorflow_guard.keep_tensorflow_out_if_requested()
+
+        from msakeras import callbacks
+        from msakeras import data
+        from msakeras import experiment
+        from msakeras import layers
+        from msakeras import losses
+        from msakeras import metrics
+        from msakeras import models
+        from msakeras import optimizers

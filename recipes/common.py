@@ -20,6 +20,12 @@ import time
 # resident and ~3.6 s of start-up). `--tensorboard` lets it back in.
 os.environ.setdefault("MSAKERAS_KEEP_TENSORFLOW_OUT", "1")
 
+# msakeras first: run as a command, it turns the frameworks' native log
+# noise off before Keras loads one (msakeras._framework_logs).
+from msakeras import _framework_logs  # noqa: E402
+
+_framework_logs.set_quiet_defaults()  # also when imported by a script
+
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
@@ -27,6 +33,8 @@ import msakeras  # noqa: E402
 from msakeras import experiment  # noqa: E402
 from msakeras.backend import tensorflow_guard  # noqa: E402
 from msakeras.callbacks import atomic_files  # noqa: E402
+from msakeras.experiment import run_configuration  # noqa: E402
+from msakeras.layers.encoders import backbone_vocabulary  # noqa: E402
 
 DEFAULT_SEEDS = [1111, 1112, 1113, 1114, 1115]
 DATASETS = ("mosi", "mosei", "sims")
@@ -97,6 +105,13 @@ def base_parser(model_name, description):
         help="default: saved_models/<model>_<dataset>/runs",
     )
     parser.add_argument(
+        "--results-dir",
+        default=None,
+        help="folder of the cross-model table results_<dataset>.csv/.md "
+        "(default: saved_models for the default --output-dir, else the "
+        "parent of --output-dir)",
+    )
+    parser.add_argument(
         "--resume",
         action="store_true",
         help="continue a killed run; finished seeds are skipped",
@@ -134,6 +149,7 @@ def base_parser(model_name, description):
         choices=(0, 1, 2),
         help="Keras progress output (0 silent, 1 bar, 2 one line per epoch)",
     )
+    run_configuration.add_arguments(parser)
     parser.add_argument(
         "--export",
         nargs="?",
@@ -182,6 +198,14 @@ def finish_args(args, model_name, hyperparameters, embedded_defaults):
     settings = dict(hyperparameters[args.dataset])
     if args.embedded:
         settings.update(embedded_defaults)
+    try:  # --config FILE.yaml, then --set key=value (README, Configuration)
+        settings, args.configuration_sources = (
+            run_configuration.resolve_configuration(
+                settings, args.config, args.set, f"{model_name}/{args.dataset}"
+            )
+        )
+    except run_configuration.ConfigurationError as error:
+        raise SystemExit(str(error)) from None
     if args.batch_size is not None:
         settings["batch_size"] = args.batch_size
     if args.epochs is not None:
@@ -189,6 +213,12 @@ def finish_args(args, model_name, hyperparameters, embedded_defaults):
     if args.patience is not None:
         settings["patience"] = args.patience
     args.hyperparameters = settings
+    preset = hyperparameters[args.dataset]  # cross-model table's `changes`
+    args.preset_changes = {
+        key: value
+        for key, value in settings.items()
+        if key not in preset or preset[key] != value
+    }
     if args.seeds is None:
         args.seeds = [DEFAULT_SEEDS[0]] if args.embedded else DEFAULT_SEEDS
     if args.output_dir is None:
@@ -196,11 +226,21 @@ def finish_args(args, model_name, hyperparameters, embedded_defaults):
             "saved_models", f"{model_name}_{args.dataset}", "runs"
         )
     args.model_name = model_name
+    print(
+        run_configuration.format_configuration(
+            settings,
+            args.configuration_sources,
+            f"{model_name} on {args.dataset}",
+        )
+    )
     try:  # bad flags and data faults: one line, before any training
         experiment.check_run_arguments(
             settings, args.seeds, args.max_train_samples
         )
         msakeras.data.validate_file(args.data)
+        backbone_vocabulary.check_backbone_vocabulary(  # SIMS: Chinese BERT
+            args.data, attributes.get("text_vocabulary"), args.text_backbone
+        )
     except ValueError as error:
         raise SystemExit(str(error)) from None
     return args
@@ -235,13 +275,15 @@ def _has_gpu():
 def make_text_encoder(args, fine_tune=True):
     """`BertTextEncoder` over `--text-backbone` (default: bundled MiniLM)."""
     backbone = msakeras.layers.load_bert_backbone(args.text_backbone)
-    vocabulary = args.attributes.get("text_vocabulary")
-    if vocabulary == BUNDLED_VOCABULARY and backbone.vocabulary_size != 30522:
-        raise SystemExit(
-            f"{args.data!r} is tokenised with the bert-base-uncased "
-            "vocabulary (30522 tokens); the text backbone has "
-            f"{backbone.vocabulary_size}. Pass a matching --text-backbone."
+    try:
+        backbone_vocabulary.check_vocabulary_size(
+            args.data,
+            args.attributes.get("text_vocabulary"),
+            args.text_backbone,
+            backbone.vocabulary_size,
         )
+    except ValueError as error:
+        raise SystemExit(str(error)) from None
     return msakeras.layers.BertTextEncoder(
         backbone, fine_tune=fine_tune, name="text_encoder"
     )
@@ -387,7 +429,8 @@ def callbacks(args, directory, datasets=()):
     standard = [
         msakeras.callbacks.NonFiniteLossGuard(),
         *stateful,
-        keras.callbacks.CSVLogger(history_csv, append=args.resume),
+        # history.csv numbers epochs from 1, as run.json and the bar do.
+        msakeras.callbacks.EpochCSVLogger(history_csv, append=args.resume),
         *tensorboard_callback(
             directory, requested=getattr(args, "tensorboard", False)
         ),
@@ -402,6 +445,9 @@ def callbacks(args, directory, datasets=()):
     kill_at = os.environ.get(KILL_AT_VARIABLE)
     if kill_at:
         standard.append(KillAtBatch(*map(int, kill_at.split(","))))
+    # Keras's bar without diagnostic counters (entropy_skipped_classes
+    # stays in history.csv and run.json).
+    standard.append(msakeras.callbacks.ProgressBar())
     return standard
 
 
@@ -481,7 +527,9 @@ def checkpoint_evaluator(extra_protocols=(), unimodal_heads=()):
 
     def evaluate(args, directory, test):
         # `test`: the HeldOutTestData of the one sealed read.
-        model = keras.models.load_model(os.path.join(directory, "model.keras"))
+        model = keras.models.load_model(
+            os.path.join(directory, "model.keras"), compile=False
+        )  # predicts only: no optimizer to revive (no warnings)
         outputs = test.predict(
             model, batch_size=args.hyperparameters["batch_size"]
         )
@@ -604,13 +652,12 @@ def _json_default(value):
     return str(value)
 
 
-def plot_curves(directory):
-    """`curves.png`: training and validation curves from `history.csv`."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+def plot_curves(directory, selected_epoch=None, title=None):
+    """`curves.png` and `curves.pdf` from `history.csv`: a titled grid,
+    the selected epoch marked (msakeras.experiment.training_curves)."""
     import pandas as pd
+
+    from msakeras.experiment import training_curves
 
     path = os.path.join(directory, "history.csv")
     if not os.path.isfile(path):
@@ -618,28 +665,9 @@ def plot_curves(directory):
     history = pd.read_csv(path)
     if history.empty:
         return
-    names = [
-        name
-        for name in history.columns
-        if name != "epoch"
-        and not name.startswith("val_")
-        and name != "learning_rate"
-    ]
-    figure, axes = plt.subplots(
-        1, len(names), squeeze=False, figsize=(3.2 * len(names), 3)
+    training_curves.plot_training_curves(
+        history, os.path.join(directory, "curves"), selected_epoch, title
     )
-    for axis, name in zip(axes[0], names):
-        axis.plot(history["epoch"] + 1, history[name], label="train")
-        if f"val_{name}" in history:
-            axis.plot(
-                history["epoch"] + 1, history[f"val_{name}"], label="valid"
-            )
-        axis.set_title(name)
-        axis.set_xlabel("epoch")
-        axis.legend()
-    figure.tight_layout()
-    figure.savefig(os.path.join(directory, "curves.png"), dpi=80)
-    plt.close(figure)
 
 
 def write_results(args, scores_by_seed, baselines):
@@ -671,8 +699,70 @@ def _write_results(args, scores_by_seed, baselines):
         rows[f"{args.model_name} (mean)"] = table.loc["mean"].to_dict()
         print("\nSingle-modality ridge baselines on the same test split:")
         print(msakeras.metrics.to_markdown(pd.DataFrame(rows).T))
+    update_results_table(args, table)
     export_models(args, seeds)  # --export, for every recipe
     return table
+
+
+# Flags that manage a run without changing what is trained (left out of the
+# configuration id of the cross-model table).
+RUN_MANAGEMENT = frozenset(
+    "data dataset seeds output_dir results_dir resume tensorboard verbose "
+    "export export_dir export_format distribute config set embedded "
+    "configuration_sources preset_changes attributes hyperparameters "
+    "model_name epochs batch_size patience compile".split()
+)
+
+
+def results_directory(args):
+    """`--results-dir`, else the folder above `<model>_<dataset>/runs`
+    (saved_models), else the parent of `--output-dir`."""
+    if getattr(args, "results_dir", None):
+        return args.results_dir
+    output = os.path.abspath(args.output_dir)
+    parent = os.path.dirname(output)
+    default_layout = f"{args.model_name}_{args.dataset}"
+    if os.path.basename(output) == "runs" and (
+        os.path.basename(parent) == default_layout
+    ):
+        return os.path.dirname(parent)
+    return parent
+
+
+def update_results_table(args, table):
+    """Adds this run's row to `results_<dataset>.csv/.md` (one row per
+    model and configuration; msakeras.metrics.cross_model_results)."""
+    from msakeras.metrics import cross_model_results
+
+    flags = {
+        key: value
+        for key, value in sorted(vars(args).items())
+        if key not in RUN_MANAGEMENT
+        and isinstance(value, (str, int, float, bool, list, tuple, type(None)))
+    }
+    description = {
+        "model": args.model_name,
+        "data": os.path.basename(args.data),
+        "hyperparameters": args.hyperparameters,
+        "flags": flags,
+    }
+    changes = getattr(args, "preset_changes", {})
+    row = cross_model_results.results_row(
+        args.model_name,
+        cross_model_results.configuration_id(description),
+        table,
+        info={
+            "changes": ", ".join(f"{k}={v}" for k, v in changes.items()),
+            "data": os.path.basename(args.data),
+            "text_backbone": args.text_backbone or "bundled-minilm",
+            "backend": keras.config.backend(),
+            "output_dir": os.path.abspath(args.output_dir),
+        },
+    )
+    paths = cross_model_results.update_results_table(
+        results_directory(args), args.dataset, row
+    )
+    print(f"cross-model table: {paths[1]} (row {row['config']})")
 
 
 def train_seeds(
@@ -796,7 +886,12 @@ def _train_seeds(args, build_model, fit_kwargs, evaluate, prepare_training):
             selection=sealed,
             extra=extra,
         )
-        plot_curves(directory)
+        plot_curves(
+            directory,
+            selected_epoch=sealed.best_epoch + 1,
+            title=f"{args.model_name} on {args.dataset}, seed {seed}: "
+            f"training curves (selected: best {selection_rule(args).monitor})",
+        )
         shutil.rmtree(os.path.join(directory, "backup"), ignore_errors=True)
         print(
             f"seed {seed}: {epochs_run} epochs in {wall:.0f} s; test "

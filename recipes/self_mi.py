@@ -253,10 +253,12 @@ def print_unimodal_scores(args):
 def main(argv=None):
     args = parse_args(argv)
     common.set_precision(args)
+    without = (
+        f", CPC without {list(args.without_cpc)}" if args.without_cpc else ""
+    )
     print(
         f"label generator: {args.label_generator}, λ_cpc "
-        f"{args.hyperparameters['cpc_weight']}, CPC without "
-        f"{list(args.without_cpc) or 'none'}"
+        f"{args.hyperparameters['cpc_weight']}{without}"
     )
     scores_by_seed, baselines = common.train_seeds(
         args,

@@ -278,13 +278,20 @@ def _plain(value):
 
 
 def _truncate_history(path, epochs):
-    """Keeps the header and the rows of epochs `< epochs` of a CSV log."""
+    """Keeps the header and the rows of the first `epochs` epochs of a CSV
+    log, numbered from its first row's epoch (1 for `EpochCSVLogger`, 0
+    for Keras's `CSVLogger`)."""
     if not os.path.isfile(path):
         return
     with open(path, encoding="utf-8") as handle:
         lines = handle.readlines()
+    if len(lines) < 2:
+        return
+    first = int(lines[1].split(",", 1)[0])
     kept = lines[:1] + [
-        line for line in lines[1:] if int(line.split(",", 1)[0]) < epochs
+        line
+        for line in lines[1:]
+        if int(line.split(",", 1)[0]) < first + epochs
     ]
     if kept == lines:
         return

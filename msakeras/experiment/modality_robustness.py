@@ -16,6 +16,8 @@ the others stay clean:
   split's own tokens.
 """
 
+import os
+
 import numpy as np
 import pandas as pd
 
@@ -173,12 +175,35 @@ def robustness_table(
     return pd.DataFrame(rows)
 
 
-def plot_robustness(table, path, metrics=None, title=None):
-    """Saves the curves: one panel per metric, a line per modality.
+def summarize_robustness(table, metrics):
+    """Mean and `np.std` (ddof 0) of `metrics` over the `seed` column (one
+    row per seed and perturbation), per modality, perturbation and level.
 
-    Solid lines with markers: the metric against the noise level (level 0
-    is the clean score); dashed horizontal lines of the same colour: the
-    modality removed.
+    Returns a `pandas.DataFrame` with `modality`, `perturbation`, `level`,
+    `seeds` and `<metric>`/`<metric>_std` columns (std 0 without `seed`).
+    """
+    keys = ["modality", "perturbation", "level"]
+    filled = table.assign(level=table["level"].fillna(-1.0))
+    if "seed" not in filled:
+        filled = filled.assign(seed=0)
+    grouped = filled.groupby(keys, sort=False)
+    summary = grouped[list(metrics)].mean()
+    spread = grouped[list(metrics)].agg(lambda v: float(np.std(v)))
+    summary = summary.join(spread.add_suffix("_std"))
+    summary["seeds"] = grouped["seed"].nunique()
+    summary = summary.reset_index()
+    summary["level"] = summary["level"].where(summary["level"] >= 0)
+    return summary
+
+
+def robustness_figure(table, metrics=None, title=None):
+    """The robustness plot as a matplotlib `Figure`.
+
+    A row per metric (each axis one unit), a column per perturbation:
+    "noise" (the metric against the noise level, a line per modality; level
+    0 is the clean score) and "modality removed" (a bar per modality, the
+    clean score as a dashed line). With a `seed` column (several trained
+    seeds) every point is the mean over seeds with `np.std` error bars.
     """
     import matplotlib
 
@@ -186,46 +211,70 @@ def plot_robustness(table, path, metrics=None, title=None):
     import matplotlib.pyplot as plt
 
     if metrics is None:
-        candidates = ("MAE", "Corr", "Has0_acc_2", "Mult_acc_2", "Mult_acc_7")
-        metrics = [name for name in candidates if name in table][:3]
-    clean = table[table["perturbation"] == "clean"].iloc[0]
-    modalities = [m for m in MODALITIES if m in set(table["modality"])]
-    figure, axes = plt.subplots(
-        1, len(metrics), squeeze=False, figsize=(4.2 * len(metrics), 3.4)
-    )
+        candidates = ("MAE", "Has0_acc_2", "Mult_acc_2", "Mult_acc_3", "Corr")
+        metrics = [name for name in candidates if name in table][:2]
+    summary = summarize_robustness(table, metrics)
+    seeds = int(summary["seeds"].max())
+    clean = summary[summary["perturbation"] == "clean"].iloc[0]
+    modalities = [m for m in MODALITIES if m in set(summary["modality"])]
     colours = {"text": "tab:blue", "audio": "tab:orange", "vision": "tab:green"}
-    for axis, metric in zip(axes[0], metrics):
+    figure, axes = plt.subplots(
+        len(metrics), 2, squeeze=False, figsize=(9.0, 3.2 * len(metrics) + 0.7)
+    )
+    for row, metric in enumerate(metrics):
+        noise_axis, removed_axis = axes[row]
         for modality in modalities:
-            noise = table[
-                (table["modality"] == modality)
-                & (table["perturbation"] == "noise")
+            noise = summary[
+                (summary["modality"] == modality)
+                & (summary["perturbation"] == "noise")
             ].sort_values("level")
-            axis.plot(
+            noise_axis.errorbar(
                 [0.0] + noise["level"].tolist(),
                 [clean[metric]] + noise[metric].tolist(),
+                yerr=[clean[f"{metric}_std"]] + noise[f"{metric}_std"].tolist(),
                 marker="o",
+                markersize=4,
+                capsize=3,
                 color=colours[modality],
-                label=f"{modality} noise",
+                label=modality,
             )
-            removed = table[
-                (table["modality"] == modality)
-                & (table["perturbation"] == "removed")
-            ]
-            if len(removed):
-                axis.axhline(
-                    removed[metric].iloc[0],
-                    linestyle="--",
-                    color=colours[modality],
-                    alpha=0.8,
-                    label=f"{modality} removed",
-                )
-        axis.set_title(metric)
-        axis.set_xlabel("noise level (feature std / token swap rate)")
-        axis.grid(alpha=0.3)
-    axes[0][0].legend(fontsize=7)
-    if title:
-        figure.suptitle(title, fontsize=10)
+        noise_axis.set_title(f"noise: {metric}")
+        noise_axis.set_xlabel("noise level (feature std / token swap rate)")
+        noise_axis.set_ylabel(metric)
+        noise_axis.grid(alpha=0.3)
+        noise_axis.legend(fontsize=7)
+        removed = summary[summary["perturbation"] == "removed"]
+        present = [m for m in modalities if m in set(removed["modality"])]
+        values = [removed[removed["modality"] == m].iloc[0] for m in present]
+        removed_axis.bar(
+            present,
+            [value[metric] for value in values],
+            yerr=[value[f"{metric}_std"] for value in values],
+            capsize=4,
+            color=[colours[m] for m in present],
+        )
+        removed_axis.axhline(
+            clean[metric], color="black", linestyle="--", label="clean"
+        )
+        removed_axis.set_title(f"modality removed: {metric}")
+        removed_axis.set_xlabel("removed modality")
+        removed_axis.set_ylabel(metric)
+        removed_axis.grid(alpha=0.3, axis="y")
+        removed_axis.legend(fontsize=7)
+    spread = f"mean ± std over {seeds} seeds" if seeds > 1 else "one seed"
+    figure.suptitle(f"{title or 'Modality robustness'} ({spread})")
     figure.tight_layout()
-    figure.savefig(path, dpi=90)
+    return figure
+
+
+def plot_robustness(table, path, metrics=None, title=None):
+    """Saves `robustness_figure` at `path` (and a `.pdf` beside a `.png`)."""
+    import matplotlib.pyplot as plt
+
+    figure = robustness_figure(table, metrics, title)
+    path = os.fspath(path)
+    figure.savefig(path, dpi=100)
+    if path.endswith(".png"):
+        figure.savefig(path[: -len(".png")] + ".pdf")
     plt.close(figure)
     return path

@@ -1,13 +1,21 @@
 """Test scores with each modality removed or noisy, as CSV and PNG.
 
-    python -m msakeras.robustness MODEL.keras --data PATH.h5
+    python -m msakeras.robustness MODEL.keras [MODEL.keras ...] --data PATH.h5
         [--levels 0.1 0.25 0.5 1 2] [--output-dir DIR] [--seed 0]
 
-Writes `robustness.csv` (a row per perturbation with the MMSA scores) and
-`robustness.png` (one panel per metric: the score against the noise level
-for each modality, dashed: the modality removed) into `--output-dir`
-(default: beside MODEL.keras). Perturbations: msakeras.experiment.
-modality_robustness. It scores a finished, already selected model.
+Give one model per trained seed (e.g. runs/seed_*/model.keras) to see the
+spread over seeds. Writes `robustness.csv` (a row per model and
+perturbation with the MMSA scores, `seed` from the `seed_<n>` folder) and
+`robustness.png`/`.pdf` (a row per metric, a panel per perturbation: the
+score against the noise level per modality, and a bar per removed
+modality; mean ± np.std error bars over the models) into `--output-dir`
+(default: beside the first MODEL.keras). Perturbations:
+msakeras.experiment.modality_robustness. It scores finished, already
+selected models.
+
+example:
+  msakeras robustness saved_models/mmim_mosi/runs/seed_*/model.keras \\
+      --data mosi.h5
 """
 
 import argparse
@@ -23,7 +31,9 @@ def main(argv=None):
         description=__doc__,
         formatter_class=HelpFormatter,
     )
-    parser.add_argument("model", help="a trained model (.keras)")
+    parser.add_argument(
+        "models", nargs="+", help="trained models (.keras), one per seed"
+    )
     parser.add_argument("--data", required=True, help="standard HDF5 file")
     parser.add_argument(
         "--split", default="test", choices=("test", "valid"), help="split"
@@ -58,25 +68,36 @@ def main(argv=None):
     import msakeras
     from msakeras.experiment import modality_robustness
 
-    for path in (args.model, args.data):
+    for path in (*args.models, args.data):
         if not os.path.isfile(path):
             print(f"{parser.prog}: error: no file {path!r}", file=sys.stderr)
             return 1
-    model = keras.models.load_model(args.model)
+    import pandas as pd
+
     arrays = msakeras.data.load_split(args.data, args.split)
     dataset = msakeras.data.base_dataset_name(
         msakeras.data.read_attributes(args.data)["dataset"]
     )
-    table = modality_robustness.robustness_table(
-        model,
-        arrays,
-        dataset,
-        levels=args.levels or modality_robustness.NOISE_LEVELS,
-        modalities=args.modalities,
-        seed=args.seed,
-        batch_size=args.batch_size,
+    tables = []
+    for index, path in enumerate(args.models):
+        model = keras.models.load_model(path, compile=False)
+        folder = os.path.basename(os.path.dirname(os.path.abspath(path)))
+        seed = folder[len("seed_") :] if folder.startswith("seed_") else index
+        table = modality_robustness.robustness_table(
+            model,
+            arrays,
+            dataset,
+            levels=args.levels or modality_robustness.NOISE_LEVELS,
+            modalities=args.modalities,
+            seed=args.seed,
+            batch_size=args.batch_size,
+        )
+        tables.append(table.assign(seed=str(seed)))
+    table = pd.concat(tables, ignore_index=True)
+    table = table[["seed"] + [c for c in table.columns if c != "seed"]]
+    output_dir = args.output_dir or os.path.dirname(
+        os.path.abspath(args.models[0])
     )
-    output_dir = args.output_dir or os.path.dirname(os.path.abspath(args.model))
     os.makedirs(output_dir, exist_ok=True)
     csv_path = os.path.join(output_dir, "robustness.csv")
     png_path = os.path.join(output_dir, "robustness.png")
@@ -84,11 +105,11 @@ def main(argv=None):
     modality_robustness.plot_robustness(
         table,
         png_path,
-        title=f"{os.path.basename(args.model)} on {args.split} of "
-        f"{os.path.basename(args.data)} ({keras.config.backend()})",
+        title=f"{model.name} on {dataset}, {args.split} split: modality "
+        "robustness",
     )
     print(table.to_markdown(index=False, floatfmt=".4f"))
-    print(f"\nwrote {csv_path} and {png_path}")
+    print(f"\nwrote {csv_path} and {png_path} (and .pdf)")
     return 0
 
 

@@ -75,7 +75,7 @@ class ResumableBackupTest(TestCase):
         callbacks = [
             checkpoint,
             early_stopping,
-            keras.callbacks.CSVLogger(history_csv, append=True),
+            msakeras.callbacks.EpochCSVLogger(history_csv, append=True),
             msakeras.callbacks.ResumableBackup(
                 os.path.join(directory, "backup"),
                 stateful_callbacks=[checkpoint, early_stopping],
@@ -121,6 +121,9 @@ class ResumableBackupTest(TestCase):
             resumed_history = file.read()
         self.assertLen(resumed_history.splitlines(), 4)  # header + 3 epochs
         self.assertEqual(straight_history, resumed_history)
+        # Epochs numbered from 1, as in run.json and the progress bar.
+        epochs = [line.split(",")[0] for line in resumed_history.splitlines()]
+        self.assertEqual(epochs, ["epoch", "1", "2", "3"])
 
     def test_dataset_resume_state_is_saved_and_restored(self):
         path = tiny_file(self.temp_dir)
