@@ -520,7 +520,7 @@ def ratio_table(frame):
             matched = peers[
                 (peers.compared_with == model)
                 & (peers.encoder == encoder)
-                & (peers.repeat == row.repeat)
+                & (peers["repeat"] == row["repeat"])
             ]
             if not len(matched):
                 continue
@@ -652,7 +652,7 @@ def orchestrate(options):
         for _, row in failed.iterrows():
             text += (
                 f"\n\nfailed: {row.framework} {row.backend} {row.model} "
-                f"{row.encoder} (repeat {row.repeat}): {row.error}"
+                f"{row.encoder} (repeat {row['repeat']}): {row.error}"
             )
     with open(
         options.table or os.path.join(HERE, "throughput.md"), "w"
