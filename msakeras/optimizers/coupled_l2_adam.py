@@ -89,5 +89,34 @@ class CoupledL2Adam(keras.optimizers.Adam):
             ops.divide(ops.multiply(m, lr / bias_correction_1), denominator),
         )
 
+    # The torch backend runs the step as multi-tensor kernels
+    # (`msakeras.backend.torch_adam`, tested equal to `update_step`).
+    def _backend_update_step(self, grads, trainable_variables, learning_rate):
+        if keras.config.backend() == "torch" and trainable_variables:
+            from msakeras.backend import torch_adam
+
+            return torch_adam.update(
+                self, grads, trainable_variables, learning_rate
+            )
+        return super()._backend_update_step(
+            grads, trainable_variables, learning_rate
+        )
+
+    def _backend_increment_gradient_accumulators(self, grads, acc_grads):
+        if keras.config.backend() == "torch":
+            from msakeras.backend import torch_adam
+
+            return torch_adam.increment_accumulators(grads, acc_grads)
+        return super()._backend_increment_gradient_accumulators(
+            grads, acc_grads
+        )
+
+    def _backend_reset_gradient_accumulators(self):
+        if keras.config.backend() == "torch":
+            from msakeras.backend import torch_adam
+
+            return torch_adam.reset_accumulators(self._accumulated_gradients)
+        return super()._backend_reset_gradient_accumulators()
+
     def get_config(self):
         return {**super().get_config(), "l2_decay": self.l2_decay}

@@ -144,6 +144,38 @@ class MMIMModelTest(TestCase):
             2,
         )
 
+    def test_stage_one_step_is_built_once_across_epochs(self):
+        # Stage 1 is a nested `fit` every epoch: its model, train function
+        # and (graph backends) traced step must be reused, not rebuilt.
+        x, y = tiny_batch()
+        model = tiny_model()
+        model.compile()
+        stage_model = model.stage_one()
+        calls = []
+        step = stage_model.train_step
+
+        def counted_step(*args, **kwargs):
+            calls.append(1)
+            return step(*args, **kwargs)
+
+        stage_model.train_step = counted_step
+        seen = []
+
+        class Record(keras.callbacks.Callback):
+            def on_epoch_end(self, epoch, logs=None):
+                current = model.stage_one()
+                seen.append((current, current.train_function, len(calls)))
+
+        model.fit(x, y, batch_size=6, epochs=3, verbose=0, callbacks=[Record()])
+        self.assertTrue(all(entry[0] is stage_model for entry in seen))
+        self.assertTrue(all(entry[1] is seen[0][1] for entry in seen))
+        counts = [entry[2] for entry in seen]
+        if keras.config.backend() == "torch":  # eager: one call per batch
+            self.assertEqual(counts, [2, 4, 6])
+        else:  # traced in epoch 1 only
+            self.assertEqual(counts[1:], [counts[0]] * 2)
+            self.assertLessEqual(counts[0], 2)
+
     def test_entropy_projection_never_moves(self):
         # Official: P sits in the critics' group, which only stage 1 (no
         # entropy) steps, so P keeps its initialisation.
