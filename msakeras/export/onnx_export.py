@@ -32,7 +32,6 @@ import json
 import os
 import re
 import shutil
-import sys
 import tempfile
 
 import keras
@@ -170,8 +169,7 @@ def _export_in_subprocess(
     reference_label = keras.config.backend()
     if reference_label == "torch":  # the converting process is torch too
         reference_label = "torch (calling process)"
-    command = [
-        sys.executable, "-m", "msakeras.export", keras_path,
+    options = [
         "--format", "onnx",
         "--output", output_dir,
         "--version", str(version),
@@ -182,22 +180,9 @@ def _export_in_subprocess(
         "--report", report_path,
     ]  # fmt: skip
     if opset_version is not None:
-        command += ["--opset", str(int(opset_version))]
-    if source_label:
-        command += ["--source-label", source_label]
-    if serve_outputs is None:
-        command += ["--all-outputs"]
-    else:
-        command += ["--outputs", *serve_outputs]
-    environment = dict(os.environ, KERAS_BACKEND="torch")
-    package_root = os.path.dirname(
-        os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    )
-    environment["PYTHONPATH"] = os.pathsep.join(
-        [package_root] + [p for p in [os.environ.get("PYTHONPATH")] if p]
-    )
-    completed = process_safety.run_child(
-        command, env=environment, capture_output=True, text=True
+        options += ["--opset", str(int(opset_version))]
+    completed = process_safety.run_export_command(
+        keras_path, options, serve_outputs, source_label, "torch"
     )
     if completed.returncode != 0 or not os.path.isfile(report_path):
         tail = saved_model._error_tail(completed.stderr)

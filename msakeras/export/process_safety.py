@@ -37,6 +37,42 @@ def run_child(command, **kwargs):
     return subprocess.run(command, **kwargs)
 
 
+def run_export_command(
+    keras_path, options, serve_outputs, source_label, backend
+):
+    """Runs `python -m msakeras.export KERAS_PATH OPTIONS...` under `backend`.
+
+    The shared tail of the command (`--source-label`, `--outputs` or
+    `--all-outputs`) is added here; the child finds this copy of
+    `msakeras` first on its `PYTHONPATH` and dies with its parent.
+
+    Args:
+        keras_path: str. The `.keras` file the child exports.
+        options: list of str. The format's own options.
+        serve_outputs: list of output names, or None for all outputs.
+        source_label: str or None. What the export record names as source.
+        backend: str. The child's `KERAS_BACKEND`.
+
+    Returns:
+        The `subprocess.CompletedProcess` (text stdout/stderr captured).
+    """
+    command = [sys.executable, "-m", "msakeras.export", keras_path, *options]
+    if source_label:
+        command += ["--source-label", source_label]
+    if serve_outputs is None:
+        command += ["--all-outputs"]
+    else:
+        command += ["--outputs", *serve_outputs]
+    environment = dict(os.environ, KERAS_BACKEND=backend)
+    package_root = os.path.dirname(
+        os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    )
+    environment["PYTHONPATH"] = os.pathsep.join(
+        [package_root] + [p for p in [os.environ.get("PYTHONPATH")] if p]
+    )
+    return run_child(command, env=environment, capture_output=True, text=True)
+
+
 def _alive(pid):
     try:
         os.kill(pid, 0)

@@ -25,7 +25,6 @@ import json
 import os
 import re
 import shutil
-import sys
 import tempfile
 
 import keras
@@ -324,11 +323,7 @@ def _export_in_subprocess(
         **{f"output/{name}": value for name, value in reference.items()},
     )
     report_path = os.path.join(scratch, "report.json")
-    command = [
-        sys.executable,
-        "-m",
-        "msakeras.export",
-        keras_path,
+    options = [
         "--output",
         output_dir,
         "--version",
@@ -344,21 +339,11 @@ def _export_in_subprocess(
         "--report",
         report_path,
     ]
+    source_label = None
     if not from_path:
-        command += ["--source-label", f"<in-memory model {model.name!r}>"]
-    if serve_outputs is None:
-        command += ["--all-outputs"]
-    else:
-        command += ["--outputs", *serve_outputs]
-    environment = dict(os.environ, KERAS_BACKEND="tensorflow")
-    package_root = os.path.dirname(
-        os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    )
-    environment["PYTHONPATH"] = os.pathsep.join(
-        [package_root] + [p for p in [os.environ.get("PYTHONPATH")] if p]
-    )
-    completed = process_safety.run_child(
-        command, env=environment, capture_output=True, text=True
+        source_label = f"<in-memory model {model.name!r}>"
+    completed = process_safety.run_export_command(
+        keras_path, options, serve_outputs, source_label, "tensorflow"
     )
     if completed.returncode != 0 or not os.path.isfile(report_path):
         raise ExportError(
