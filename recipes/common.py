@@ -171,9 +171,9 @@ def base_parser(model_name, description):
         default="auto",
         choices=("auto", "on", "off"),
         help="compiled train step (Keras jit_compile: XLA / jax.jit / "
-        "torch.compile); auto: jax.jit under JAX, compiled on a GPU, "
-        "uncompiled on CPU under TensorFlow and torch (see "
-        "resolve_jit_compile); the choice is recorded in run.json",
+        "torch.compile); auto: Keras's default (jax.jit under JAX, XLA "
+        "under TensorFlow only on a GPU, uncompiled under torch); models "
+        "a backend cannot compile run uncompiled; recorded in run.json",
     )
     parser.add_argument(
         "--export-format",
@@ -264,47 +264,45 @@ def set_precision(args):
         )
 
 
-def resolve_jit_compile(setting):
-    """`(jit_compile, reason)` for `--compile auto|on|off` here.
+def resolve_jit_compile(setting, model):
+    """`(jit_compile, reason)` for `--compile auto|on|off` and `model`.
 
-    `auto` picks, per backend and device, the path tested equal
-    (tests/training/test_compiled_steps.py) and fastest. Measured on a
-    2-core CPU (busy, load 4-9), tiny models, one 3-step epoch including
-    compilation: JAX jit 46-63 s vs eager 125-240 s (HyCon, MMIM, Self-MI),
-    so JAX always compiles; TensorFlow XLA 99-159 s vs its `tf.function`
-    graph 76-141 s (HyCon, Self-MI), so TensorFlow compiles only on a GPU
-    (Keras's own rule); torch eager 0.4 s vs torch.compile 87-676 s
-    (HyCon, MMIM), so torch compiles only on a GPU. A model that
-    cannot compile on a backend (`MSAModel.jit_compile_unsupported`) runs
-    uncompiled whatever the setting.
+    `auto` is Keras's own `jit_compile="auto"`, the path every recipe ran
+    before `--compile` existed: `jax.jit` under JAX, XLA under TensorFlow
+    only on a GPU without a distribution strategy, uncompiled under torch.
+    A model that cannot compile on a backend (`MSAModel.
+    jit_compile_unsupported`) runs uncompiled whatever the setting. Each
+    compiled step is tested equal to the uncompiled one
+    (tests/training/test_compiled_steps.py); README "Compiled train steps"
+    gives the timings behind keeping TensorFlow and torch uncompiled on CPU.
     """
+    backend = keras.config.backend()
+    unsupported = getattr(model, "jit_compile_unsupported", {}).get(backend)
     if setting == "on":
+        if unsupported:
+            return False, f"--compile on; not supported: {unsupported}"
         return True, "--compile on"
     if setting == "off":
         return False, "--compile off"
-    backend = keras.config.backend()
-    if backend == "jax":
-        return True, "auto: jax.jit is faster on CPU and GPU"
-    if _has_gpu():
-        return True, f"auto: {backend} on a GPU compiles"
-    return (
-        False,
-        f"auto: {backend} on CPU runs uncompiled (compiling is slower)",
-    )
+    if unsupported:
+        return False, f"auto: not supported: {unsupported}"
+    resolved = bool(model._resolve_auto_jit_compile())
+    where = "on a GPU" if _has_gpu() else "on CPU"
+    state = "compiled" if resolved else "uncompiled"
+    return resolved, f"auto: {backend} {where} runs {state} (Keras's rule)"
 
 
 def apply_jit_compile(args, model):
     """Sets the compiled model's `jit_compile` from `--compile`; returns the
     `run.json` entry (requested, resolved, reason)."""
-    requested, reason = resolve_jit_compile(getattr(args, "compile", "auto"))
-    model.jit_compile = requested
-    unsupported = getattr(model, "jit_compile_unsupported", {}).get(
-        keras.config.backend()
-    )
-    if requested and unsupported:
-        reason = f"{reason}; not supported: {unsupported}"
+    setting = getattr(args, "compile", "auto")
+    jit_compile, reason = resolve_jit_compile(setting, model)
+    if setting == "on":
+        model.jit_compile = True  # warns where the model refuses
+    else:
+        model.jit_compile = jit_compile
     return {
-        "requested": getattr(args, "compile", "auto"),
+        "requested": setting,
         "jit_compile": bool(model.jit_compile),
         "reason": reason,
     }

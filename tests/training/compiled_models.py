@@ -12,9 +12,7 @@ MODEL_NAMES = ("hycon", "mmim", "self_mi", "mcer", "dashfusion")
 
 
 def _encoder():
-    return tiny_text_encoder(
-        hidden_dim=8, dropout=0.0, max_sequence_length=8
-    )
+    return tiny_text_encoder(hidden_dim=8, dropout=0.0, max_sequence_length=8)
 
 
 def tiny_model(name):

@@ -17,14 +17,45 @@ BACKEND = keras.config.backend()
 
 
 def _slow(name):
-    # torch.compile and DashFusion's XLA/graph tracing take minutes.
-    if BACKEND == "torch" or name == "dashfusion":
+    # torch.compile, and TensorFlow's tracing of MCER and DashFusion (40 s to
+    # 3 min each on a busy 2-core CPU), take minutes.
+    if BACKEND == "torch" or name in ("mcer", "dashfusion"):
         return [pytest.mark.large]
     return []
 
 
+# Losses and weights agree to 1e-5 (float32 carries ~7 digits; XLA,
+# jax.jit and inductor fuse and reorder reductions, so a few ulps of
+# difference per step are expected, not more). One exception: an attention
+# key bias adds q.b to every logit of a query's row, which the softmax
+# cancels (Vaswani et al. 2017, eq. 1): its exact gradient is zero and
+# autodiff returns rounding noise (~1e-9) that depends on the reduction
+# order. Adam divides that noise by its own root mean square (epsilon 1e-7),
+# so such a weight takes steps of up to +-learning_rate in a direction set
+# by rounding alone; the two runs agree there only in that both stay within
+# `steps * learning_rate` of the start (the largest default rate of the
+# five models' optimizer groups: MCER's vision group, 6e-3).
+GRADIENT_FREE = ("/key/bias", "/key_dense/bias")
+LARGEST_LEARNING_RATE = 6e-3
+TOLERANCE = 1e-5
+
+
 def _weights(model):
+    # In creation order: auto-generated layer names differ between models.
     return [keras.ops.convert_to_numpy(w) for w in model.weights]
+
+
+def _assert_weights_close(compiled, eager, initial, steps):
+    paths = [w.path for w in eager.weights]
+    compiled, eager = _weights(compiled), _weights(eager)
+    assert len(compiled) == len(eager) == len(initial) == len(paths)
+    for path, after, before, start in zip(paths, compiled, eager, initial):
+        if path.endswith(GRADIENT_FREE):
+            bound = steps * LARGEST_LEARNING_RATE
+            for moved in (after, before):
+                assert np.max(np.abs(moved - start)) <= bound, path
+            continue
+        np.testing.assert_allclose(after, before, atol=TOLERANCE, err_msg=path)
 
 
 @pytest.mark.parametrize(
@@ -35,6 +66,8 @@ def _weights(model):
     ],
 )
 def test_compiled_steps_equal_uncompiled(name):
+    keras.utils.set_random_seed(0)
+    initial = _weights(compiled_models.tiny_model(name))
     eager, eager_losses, _ = compiled_models.compiled_fit(name, False)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -51,9 +84,8 @@ def test_compiled_steps_equal_uncompiled(name):
         # MMIM's stage-1 model follows the main model's setting.
         assert stage.model.jit_compile is compiled.jit_compile
     assert len(eager_losses) == 3
-    np.testing.assert_allclose(compiled_losses, eager_losses, atol=1e-5)
-    for before, after in zip(_weights(eager), _weights(compiled)):
-        np.testing.assert_allclose(after, before, atol=1e-5)
+    np.testing.assert_allclose(compiled_losses, eager_losses, atol=TOLERANCE)
+    _assert_weights_close(compiled, eager, initial, steps=len(eager_losses))
 
 
 def test_unsupported_backend_resolves_auto_to_uncompiled():
@@ -117,8 +149,6 @@ def test_second_epoch_does_not_retrace(jit_compile):
     x, y = compiled_models.tiny_data("hycon")
     x = {key: value[:10] for key, value in x.items()}
     counter = _CountTraces()
-    model.fit(
-        x, y[:10], batch_size=4, epochs=2, verbose=0, callbacks=[counter]
-    )
+    model.fit(x, y[:10], batch_size=4, epochs=2, verbose=0, callbacks=[counter])
     assert counter.per_epoch[0] >= 1
     assert counter.per_epoch[1] == 0, counter.per_epoch
