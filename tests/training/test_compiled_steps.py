@@ -152,3 +152,42 @@ def test_second_epoch_does_not_retrace(jit_compile):
     model.fit(x, y[:10], batch_size=4, epochs=2, verbose=0, callbacks=[counter])
     assert counter.per_epoch[0] >= 1
     assert counter.per_epoch[1] == 0, counter.per_epoch
+
+
+class _CountCompiles(keras.callbacks.Callback):
+    """Counts graphs torch.compile (dynamo) compiles, per epoch."""
+
+    def __init__(self):
+        super().__init__()
+        from torch._dynamo.utils import counters
+
+        self.stats = counters["stats"]
+        self.stats.clear()
+        self.per_epoch = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        total = self.stats["unique_graphs"]
+        self.per_epoch.append(total - sum(self.per_epoch))
+
+
+# Known failure (2026-12-05, torch 2.13): 28 graphs in the first epoch, 7
+# more in the second; dynamo's guard on a layer call fails with "KeyError on
+# kwargs['training']" until it hits its cache-size limit (8), so it keeps
+# recompiling. `--compile auto` never picks torch.compile; strict, so the
+# fix is noticed.
+@pytest.mark.xfail(
+    strict=True, reason="torch.compile recompiles in the second epoch"
+)
+@pytest.mark.large
+@pytest.mark.requires_backend("torch")
+def test_torch_compile_does_not_recompile_in_the_second_epoch():
+    # As above: batch shapes 4 and 2 compile in the first epoch only.
+    keras.utils.set_random_seed(0)
+    model = compiled_models.tiny_model("hycon")
+    model.compile(jit_compile=True)
+    x, y = compiled_models.tiny_data("hycon")
+    x = {key: value[:10] for key, value in x.items()}
+    counter = _CountCompiles()
+    model.fit(x, y[:10], batch_size=4, epochs=2, verbose=0, callbacks=[counter])
+    assert counter.per_epoch[0] >= 1
+    assert counter.per_epoch[1] == 0, counter.per_epoch
