@@ -171,10 +171,11 @@ class _CountCompiles(keras.callbacks.Callback):
 
 
 # Known failure (2026-12-05, torch 2.13): 28 graphs in the first epoch, 7
-# more in the second; dynamo's guard on a layer call fails with "KeyError on
-# kwargs['training']" until it hits its cache-size limit (8), so it keeps
-# recompiling. `--compile auto` never picks torch.compile; strict, so the
-# fix is noticed.
+# more in the second. The frame is Keras's `Functional.call`, one code
+# object shared by every nested functional sub-model: its guards fail
+# ("KeyError on kwargs['training']", "not kwargs") from one caller to the
+# next until dynamo's `recompile_limit` (8), so it keeps recompiling.
+# `--compile auto` never picks torch.compile; strict, so the fix is noticed.
 @pytest.mark.xfail(
     strict=True, reason="torch.compile recompiles in the second epoch"
 )
