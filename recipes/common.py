@@ -167,6 +167,15 @@ def base_parser(model_name, description):
         "--output-dir, i.e. saved_models/<model>_<dataset>)",
     )
     parser.add_argument(
+        "--compile",
+        default="auto",
+        choices=("auto", "on", "off"),
+        help="compiled train step (Keras jit_compile: XLA / jax.jit / "
+        "torch.compile); auto: Keras's default (jax.jit under JAX, XLA "
+        "under TensorFlow only on a GPU, uncompiled under torch); models "
+        "a backend cannot compile run uncompiled; recorded in run.json",
+    )
+    parser.add_argument(
         "--export-format",
         default="saved_model",
         choices=("saved_model", "onnx", "both"),
@@ -253,6 +262,50 @@ def set_precision(args):
         keras.mixed_precision.set_global_policy(
             "mixed_float16" if on_gpu else "mixed_bfloat16"
         )
+
+
+def resolve_jit_compile(setting, model):
+    """`(jit_compile, reason)` for `--compile auto|on|off` and `model`.
+
+    `auto` is Keras's own `jit_compile="auto"`, the path every recipe ran
+    before `--compile` existed: `jax.jit` under JAX, XLA under TensorFlow
+    only on a GPU without a distribution strategy, uncompiled under torch.
+    A model that cannot compile on a backend (`MSAModel.
+    jit_compile_unsupported`) runs uncompiled whatever the setting. Each
+    compiled step is tested equal to the uncompiled one
+    (tests/training/test_compiled_steps.py); README "Compiled train steps"
+    gives the timings behind keeping TensorFlow and torch uncompiled on CPU.
+    """
+    backend = keras.config.backend()
+    unsupported = getattr(model, "jit_compile_unsupported", {}).get(backend)
+    if setting == "on":
+        if unsupported:
+            return False, f"--compile on; not supported: {unsupported}"
+        return True, "--compile on"
+    if setting == "off":
+        return False, "--compile off"
+    if unsupported:
+        return False, f"auto: not supported: {unsupported}"
+    resolved = bool(model._resolve_auto_jit_compile())
+    where = "on a GPU" if _has_gpu() else "on CPU"
+    state = "compiled" if resolved else "uncompiled"
+    return resolved, f"auto: {backend} {where} runs {state} (Keras's rule)"
+
+
+def apply_jit_compile(args, model):
+    """Sets the compiled model's `jit_compile` from `--compile`; returns the
+    `run.json` entry (requested, resolved, reason)."""
+    setting = getattr(args, "compile", "auto")
+    jit_compile, reason = resolve_jit_compile(setting, model)
+    if setting == "on":
+        model.jit_compile = True  # warns where the model refuses
+    else:
+        model.jit_compile = jit_compile
+    return {
+        "requested": setting,
+        "jit_compile": bool(model.jit_compile),
+        "reason": reason,
+    }
 
 
 def _has_gpu():
@@ -839,6 +892,7 @@ def _train_seeds(args, build_model, fit_kwargs, evaluate, prepare_training):
         with setup.scope():
             model = build_model(args)
         check_data_parallel(model, setup)
+        compile_record = apply_jit_compile(args, model)
         train, valid, test = make_datasets(args, model, seed)
         extra_callbacks = []
         original = train
@@ -873,6 +927,7 @@ def _train_seeds(args, build_model, fit_kwargs, evaluate, prepare_training):
         extra = {}
         if isinstance(scores, tuple):
             scores, extra = scores
+        extra = {**extra, "compile": compile_record}
         scores_by_seed[seed] = scores
         write_run_record(
             args,

@@ -1,5 +1,7 @@
 """`MSAModel`: the functional base class of every msakeras model."""
 
+import warnings
+
 import keras
 
 from msakeras.backend import distribute
@@ -18,6 +20,13 @@ class MSAModel(keras.Model):
 
     `compile()` with no arguments gives Adam(1e-3), MAE loss and an MAE
     metric (`mae`, `val_mae`), the MMSA selection criterion.
+
+    `compile(jit_compile=...)` is Keras's own argument: XLA under
+    TensorFlow, `jax.jit` under JAX, `torch.compile` under torch. A model
+    whose step a backend cannot compile names the backend and the reason
+    in `jit_compile_unsupported`; there `"auto"` resolves to `False` and
+    `True` warns and runs uncompiled (`jit_compile` may also be set after
+    `compile()`, before `fit`; stage models follow it).
 
     Example:
 
@@ -44,6 +53,36 @@ class MSAModel(keras.Model):
     # engine's reduction (`msakeras.backend.distribute`); recipes refuse
     # `--distribute` there otherwise (JAX is exact for every model).
     supports_replica_split = False
+
+    # Backend -> why its compiled train step is refused (see the class
+    # docstring); empty: every backend compiles the step.
+    jit_compile_unsupported = {}
+
+    @property
+    def jit_compile(self):
+        return keras.Model.jit_compile.fget(self)
+
+    @jit_compile.setter
+    def jit_compile(self, value):
+        reason = self.jit_compile_unsupported.get(keras.config.backend())
+        if value is True and reason:
+            warnings.warn(
+                f"{type(self).__name__}: jit_compile=True is not supported "
+                f"under {keras.config.backend()} ({reason}); running "
+                "uncompiled.",
+                stacklevel=2,
+            )
+            value = False
+        keras.Model.jit_compile.fset(self, value)
+        # A later change (e.g. a recipe's `--compile`) rebuilds the step.
+        self.train_function = None
+        self.test_function = None
+        self.predict_function = None
+
+    def _resolve_auto_jit_compile(self):
+        if self.jit_compile_unsupported.get(keras.config.backend()):
+            return False
+        return super()._resolve_auto_jit_compile()
 
     def __setattr__(self, name, value):
         # Torch: subclasses set layers before `Module.__init__` has run

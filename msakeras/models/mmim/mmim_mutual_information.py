@@ -47,6 +47,16 @@ class MMIMMutualInformation:
     stage_one_gradients = "all"
     stage_one_fraction = 1.0
 
+    # DECISION: the BA entropy (eq. 6) takes `logdet Σ` with `ops.slogdet`,
+    # which TensorFlow's XLA cannot compile (no `LogMatrixDeterminant`
+    # kernel); a Cholesky log-determinant would fail on the nearly singular
+    # covariances of small classes. TensorFlow keeps a graph (`tf.function`)
+    # step without XLA; JAX and torch compile it.
+    jit_compile_unsupported = {
+        "tensorflow": "XLA has no LogMatrixDeterminant kernel for the BA "
+        "entropy's ops.slogdet"
+    }
+
     def _build_mi_critics(
         self,
         full_gaussian_nll,
@@ -199,17 +209,26 @@ class MMIMMutualInformation:
         return optimizer
 
     def stage_one(self):
-        """The compiled stage-1 model (built on first use)."""
+        """The compiled stage-1 model (built on first use).
+
+        Its `jit_compile` follows this model's (`compile(jit_compile=...)`
+        or a later `model.jit_compile = ...`).
+        """
         state = self._stage_one_state()
+        jit_compile = self.jit_compile if self.compiled else "auto"
         if state.model is None:
             if state.optimizer is None:
                 _, state.optimizer = self.make_optimizers()
             state.model = self.mi_stage_model()
+            state.model.jit_compile_unsupported = self.jit_compile_unsupported
             state.model.compile(
                 optimizer=state.optimizer,
                 loss=mmim_training.MaximizeOutput(),
                 metrics=None,
+                jit_compile=jit_compile,
             )
+        elif self.compiled and state.model.jit_compile != jit_compile:
+            state.model.jit_compile = jit_compile
         return state.model
 
     def auxiliary_optimizers(self):
