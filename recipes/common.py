@@ -134,6 +134,21 @@ def base_parser(model_name, description):
         help="Keras progress output (0 silent, 1 bar, 2 one line per epoch)",
     )
     parser.add_argument(
+        "--hyperparameters",
+        dest="hyperparameters_file",
+        metavar="FILE.json",
+        default=None,
+        help="JSON object of hyperparameter overrides (keys of the "
+        "recipe's table; python -m msakeras.tune writes one per trial)",
+    )
+    parser.add_argument(
+        "--validation-only",
+        action="store_true",
+        help="train and select on validation; leave the test split sealed "
+        "(a search trial). A later --resume run over the same folder "
+        "without this flag reads the test split once for the checkpoint",
+    )
+    parser.add_argument(
         "--export",
         nargs="?",
         const="best",
@@ -181,6 +196,8 @@ def finish_args(args, model_name, hyperparameters, embedded_defaults):
     settings = dict(hyperparameters[args.dataset])
     if args.embedded:
         settings.update(embedded_defaults)
+    if getattr(args, "hyperparameters_file", None):
+        settings.update(read_overrides(args.hyperparameters_file, settings))
     if args.batch_size is not None:
         settings["batch_size"] = args.batch_size
     if args.epochs is not None:
@@ -203,6 +220,28 @@ def finish_args(args, model_name, hyperparameters, embedded_defaults):
     except ValueError as error:
         raise SystemExit(str(error)) from None
     return args
+
+
+def read_overrides(path, settings):
+    """`--hyperparameters FILE.json`: a JSON object whose keys are keys of
+    the recipe's hyperparameter table; anything else is refused."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            overrides = json.load(handle)
+    except (OSError, ValueError) as error:
+        raise SystemExit(f"--hyperparameters {path!r}: {error}") from None
+    if not isinstance(overrides, dict):
+        raise SystemExit(
+            f"--hyperparameters {path!r}: expected a JSON object of "
+            f"hyperparameters, got {type(overrides).__name__}."
+        )
+    unknown = sorted(set(overrides) - set(settings))
+    if unknown:
+        raise SystemExit(
+            f"--hyperparameters {path!r}: unknown key(s) {unknown}; this "
+            f"recipe's hyperparameters are {sorted(settings)}."
+        )
+    return overrides
 
 
 # --- building blocks -------------------------------------------------------
@@ -645,7 +684,11 @@ def write_results(args, scores_by_seed, baselines):
     """Prints and writes `summary.csv`/`summary.md` (mean ± std over seeds).
 
     Then, with `--export`, exports the selected seed(s) (`export_models`).
+    With `--validation-only` there are no test scores: nothing to write.
     """
+    if getattr(args, "validation_only", False):
+        print(f"\n{args.model_name}: validation only, test split sealed")
+        return None
     seeds = sorted(scores_by_seed)
     table = msakeras.metrics.summarize_seeds(
         [scores_by_seed[seed] for seed in seeds], seeds=seeds
@@ -721,16 +764,30 @@ def train_seeds(
                 f"seed_{seed}",
             )
             os.makedirs(directory, exist_ok=True)
-        done = finished_scores(directory) if args.resume else None
+        record = run_record(directory) if args.resume else None
+        trained = bool(record and record.get("validation_only"))
+        if trained and getattr(args, "validation_only", False):
+            print(f"seed {seed}: trained earlier (validation only), skipped")
+            continue
+        done = None if record is None else record.get("test")
         if done is not None:
             print(f"seed {seed}: finished earlier, skipped (--resume)")
             scores_by_seed[seed] = done
+            continue
+        if trained:
+            # A search trial's checkpoint (--validation-only): no training,
+            # its sealed selection opens the test split once below.
+            baselines = seal_and_score(
+                args, directory, seed, logged_history(directory, {}),
+                record["wall_seconds"], record["train_steps_per_second"],
+                evaluate, baselines, scores_by_seed,
+            )  # fmt: skip
             continue
         keras.utils.set_random_seed(seed)
         with setup.scope():
             model = build_model(args)
         check_data_parallel(model, setup)
-        train, valid, test = make_datasets(args, model, seed)
+        train, valid, _ = make_datasets(args, model, seed)
         extra_callbacks = []
         original = train
         if prepare_training is not None:
@@ -752,38 +809,73 @@ def train_seeds(
         wall = time.time() - start
         epochs_run = max(1, len(history.history.get("loss", [])))
         steps_per_second = round(epochs_run * len(train) / wall, 3)
-        # Selection is sealed before the test split can be read (once).
-        sealed = selection_rule(args).seal(
-            os.path.join(directory, "model.keras"),
-            logged_history(directory, history.history),
-        )
-        test_data = test.read(sealed)
-        if baselines is None:
-            baselines = ridge_baselines(args, test_data)
-        scores = (evaluate or evaluate_checkpoint)(args, directory, test_data)
-        extra = {}
-        if isinstance(scores, tuple):
-            scores, extra = scores
-        scores_by_seed[seed] = scores
+        baselines = seal_and_score(
+            args, directory, seed, history.history, wall, steps_per_second,
+            evaluate, baselines, scores_by_seed,
+        )  # fmt: skip
+    return scores_by_seed, baselines
+
+
+def seal_and_score(
+    args, directory, seed, history, wall, steps_per_second, evaluate,
+    baselines, scores_by_seed,
+):  # fmt: skip
+    """Seals the selection of a trained seed, then reads test once.
+
+    With `--validation-only` the test split stays sealed: `run.json`
+    records the selection (`validation_only: true`, `test: null`).
+    Returns the ridge baselines (made at the first test read).
+    """
+    # Selection is sealed before the test split can be read (once).
+    sealed = selection_rule(args).seal(
+        os.path.join(directory, "model.keras"),
+        logged_history(directory, history),
+    )
+    if getattr(args, "validation_only", False):
         write_run_record(
-            args,
-            directory,
-            seed,
-            history.history,
-            scores,
-            baselines,
-            wall,
-            steps_per_second,
-            selection=sealed,
-            extra=extra,
-        )
-        plot_curves(directory)
+            args, directory, seed, history, None, None, wall,
+            steps_per_second, selection=sealed,
+            extra={"validation_only": True},
+        )  # fmt: skip
         shutil.rmtree(os.path.join(directory, "backup"), ignore_errors=True)
         print(
-            f"seed {seed}: {epochs_run} epochs in {wall:.0f} s; test "
-            + ", ".join(f"{key} {value:.4f}" for key, value in scores.items())
+            f"seed {seed}: selected epoch {sealed.best_epoch + 1}, "
+            f"{sealed.rule.monitor} {sealed.best_value:.4f}; test sealed"
         )
-    return scores_by_seed, baselines
+        return baselines
+    test_data = test_split(args).read(sealed)
+    if baselines is None:
+        baselines = ridge_baselines(args, test_data)
+    scores = (evaluate or evaluate_checkpoint)(args, directory, test_data)
+    extra = {}
+    if isinstance(scores, tuple):
+        scores, extra = scores
+    scores_by_seed[seed] = scores
+    write_run_record(
+        args,
+        directory,
+        seed,
+        history,
+        scores,
+        baselines,
+        wall,
+        steps_per_second,
+        selection=sealed,
+        extra=extra,
+    )
+    plot_curves(directory)
+    shutil.rmtree(os.path.join(directory, "backup"), ignore_errors=True)
+    epochs_run = len(logged_history(directory, history).get("loss", []))
+    print(
+        f"seed {seed}: {epochs_run} epochs in {wall:.0f} s; test "
+        + ", ".join(f"{key} {value:.4f}" for key, value in scores.items())
+    )
+    return baselines
+
+
+def test_split(args):
+    """The sealed `HeldOutTestSplit` of `args.data` (nothing read yet)."""
+    return experiment.HeldOutTestSplit(args.data, "test")
 
 
 def logged_history(directory, history):
