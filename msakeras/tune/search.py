@@ -13,7 +13,6 @@
     test.csv/.md, selection.json   the chosen configuration's sealed test read
 """
 
-import ast
 import json
 import os
 import subprocess
@@ -42,25 +41,42 @@ def recipe_path(model):
 
 
 def recipe_hyperparameter_names(path):
-    """The keys of a recipe's `HYPERPARAMETERS` table (read, not run), or
-    None when the file has no literal table."""
-    with open(path, encoding="utf-8") as handle:
-        tree = ast.parse(handle.read(), filename=path)
+    """The keys of a recipe's `HYPERPARAMETERS` table (every dataset), or
+    None when the recipe has none.
+
+    The recipe module is imported (its table may be built from shared
+    dictionaries or imported from the model's presets), under a private
+    package name so that its `from . import common` resolves.
+    """
+    import importlib
+    import importlib.util
+    import sys
+
+    path = os.path.abspath(path)
+    folder = os.path.dirname(path)
+    package = "_msakeras_tune_recipes"
+    if package not in sys.modules or (
+        list(sys.modules[package].__path__) != [folder]
+    ):
+        spec = importlib.util.spec_from_file_location(
+            package,
+            os.path.join(folder, "__init__.py"),
+            submodule_search_locations=[folder],
+        )
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[package] = module
+        spec.loader.exec_module(module)
+        for name in list(sys.modules):
+            if name.startswith(package + "."):
+                del sys.modules[name]
+    name = os.path.splitext(os.path.basename(path))[0]
+    recipe = importlib.import_module(f"{package}.{name}")
+    table = getattr(recipe, "HYPERPARAMETERS", None)
+    if not isinstance(table, dict):
+        return None
     names = set()
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and any(
-            isinstance(target, ast.Name)
-            and target.id in ("HYPERPARAMETERS", "EMBEDDED_DEFAULTS")
-            for target in node.targets
-        ):
-            try:
-                table = ast.literal_eval(node.value)
-            except ValueError:
-                return None
-            if node.targets[0].id == "EMBEDDED_DEFAULTS":
-                continue
-            for settings in table.values():
-                names.update(settings)
+    for settings in table.values():
+        names.update(settings)
     return names or None
 
 
