@@ -90,7 +90,7 @@ def test_bad_spaces_are_one_clear_error_naming_the_file(
 
 def test_bundled_spaces_name_only_hyperparameters_of_their_recipe():
     names = sorted(os.listdir(SPACES))
-    assert "mmim.yaml" in names
+    assert names == [f"{model}.yaml" for model in sorted(search.MODELS)]
     for name in names:
         model = name.removesuffix(".yaml")
         space = SearchSpace.from_yaml(os.path.join(SPACES, name))
