@@ -119,7 +119,8 @@ def test_search_with_a_killed_trial_ranks_on_validation_and_reads_test_once(
     trials = [f"c{c:03d}_s{s}" for c in range(2) for s in seeds]
 
     # The killed trial was relaunched once with --resume and continued
-    # from its epoch-1 checkpoint: epochs 0 and 1 logged once each.
+    # from its epoch-1 checkpoint: epochs 1 and 2 (history.csv counts
+    # from 1) logged once each.
     launched = launches(output)
     assert sorted(entry["trial"] for entry in launched) == sorted(
         trials + ["c000_s7"]
@@ -128,7 +129,7 @@ def test_search_with_a_killed_trial_ranks_on_validation_and_reads_test_once(
     assert [e["resume"] for e in retried] == [False, True]
     log = open(os.path.join(output, "trials", "c000_s7", "trial.log")).read()
     assert "killing at epoch 1" in log
-    assert [row["epoch"] for row in history(output, "c000_s7", 7)] == ["0", "1"]
+    assert [row["epoch"] for row in history(output, "c000_s7", 7)] == ["1", "2"]
 
     # Ranking: mean over seeds of each trial's best val_mae (history.csv).
     means = []
