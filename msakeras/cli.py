@@ -34,6 +34,7 @@ TOOLS = {
     "compare": "msakeras.compare.__main__",
     "robustness": "msakeras.robustness.__main__",
     "profile": "msakeras.profile.__main__",
+    "tune": "msakeras.tune.__main__",
 }
 EXAMPLES = """examples:
   msakeras train mmim --epochs 1             # embedded synthetic MOSI
@@ -41,6 +42,7 @@ EXAMPLES = """examples:
   msakeras convert mmsa-pickle --help
   msakeras compare saved_models/mmim_mosi saved_models/hycon_mosi
   msakeras profile mcer --dataset mosi
+  msakeras tune mmim --data mosi.h5 --space msakeras/tune/spaces/mmim.yaml
 """
 
 
@@ -70,7 +72,7 @@ def build_parser():
         prog="msakeras",
         description="Multimodal sentiment analysis with Keras 3: train the "
         "five models, convert datasets, predict, export, compare seeds, "
-        "test robustness and profile.",
+        "test robustness, profile and tune.",
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -100,6 +102,7 @@ def build_parser():
         "compare": "paired statistics between two multi-seed runs",
         "robustness": "scores under missing or noisy modalities",
         "profile": "parameters, FLOPs, throughput and memory of a model",
+        "tune": "hyperparameter search on Ray Tune, test split sealed",
     }
     for name in TOOLS:
         sub.add_parser(name, help=helps[name], add_help=False)

@@ -151,6 +151,13 @@ def base_parser(model_name, description):
     )
     run_configuration.add_arguments(parser)
     parser.add_argument(
+        "--validation-only",
+        action="store_true",
+        help="train and select on validation; leave the test split sealed "
+        "(a search trial). A later --resume run over the same folder "
+        "without this flag reads the test split once for the checkpoint",
+    )
+    parser.add_argument(
         "--export",
         nargs="?",
         const="best",
@@ -727,8 +734,12 @@ def write_results(args, scores_by_seed, baselines):
     """Prints and writes `summary.csv`/`summary.md` (mean ± std over seeds).
 
     Then, with `--export`, exports the selected seed(s) (`export_models`).
+    With `--validation-only` there are no test scores: nothing to write.
     A read-only or full disk ends it with one line.
     """
+    if getattr(args, "validation_only", False):
+        print(f"\n{args.model_name}: validation only, test split sealed")
+        return None
     with atomic_files.disk_faults_exit(f"{args.model_name} results"):
         _write_results(args, scores_by_seed, baselines)
 
@@ -883,17 +894,31 @@ def _train_seeds(args, build_model, fit_kwargs, evaluate, prepare_training):
                 f"seed_{seed}",
             )
             os.makedirs(directory, exist_ok=True)
-        done = finished_scores(directory) if args.resume else None
+        record = run_record(directory) if args.resume else None
+        trained = bool(record and record.get("validation_only"))
+        if trained and getattr(args, "validation_only", False):
+            print(f"seed {seed}: trained earlier (validation only), skipped")
+            continue
+        done = None if record is None else record.get("test")
         if done is not None:
             print(f"seed {seed}: finished earlier, skipped (--resume)")
             scores_by_seed[seed] = done
+            continue
+        if trained:
+            # A search trial's checkpoint (--validation-only): no training,
+            # its sealed selection opens the test split once below.
+            baselines = seal_and_score(
+                args, directory, seed, logged_history(directory, {}),
+                record["wall_seconds"], record["train_steps_per_second"],
+                evaluate, baselines, scores_by_seed,
+            )  # fmt: skip
             continue
         keras.utils.set_random_seed(seed)
         with setup.scope():
             model = build_model(args)
         check_data_parallel(model, setup)
         compile_record = apply_jit_compile(args, model)
-        train, valid, test = make_datasets(args, model, seed)
+        train, valid, _ = make_datasets(args, model, seed)
         extra_callbacks = []
         original = train
         if prepare_training is not None:
@@ -915,44 +940,94 @@ def _train_seeds(args, build_model, fit_kwargs, evaluate, prepare_training):
         wall = time.time() - start
         epochs_run = max(1, len(history.history.get("loss", [])))
         steps_per_second = round(epochs_run * len(train) / wall, 3)
-        # Selection is sealed before the test split can be read (once).
-        sealed = selection_rule(args).seal(
-            os.path.join(directory, "model.keras"),
-            logged_history(directory, history.history),
-        )
-        test_data = test.read(sealed)
-        if baselines is None:
-            baselines = ridge_baselines(args, test_data)
-        scores = (evaluate or evaluate_checkpoint)(args, directory, test_data)
-        extra = {}
-        if isinstance(scores, tuple):
-            scores, extra = scores
-        extra = {**extra, "compile": compile_record}
-        scores_by_seed[seed] = scores
+        baselines = seal_and_score(
+            args, directory, seed, history.history, wall, steps_per_second,
+            evaluate, baselines, scores_by_seed,
+            compile_record=compile_record,
+        )  # fmt: skip
+    return scores_by_seed, baselines
+
+
+def seal_and_score(
+    args, directory, seed, history, wall, steps_per_second, evaluate,
+    baselines, scores_by_seed, compile_record=None,
+):  # fmt: skip
+    """Seals the selection of a trained seed, then reads test once.
+
+    With `--validation-only` the test split stays sealed: `run.json`
+    records the selection (`validation_only: true`, `test: null`).
+    `compile_record` (the `--compile` entry) goes into `run.json`.
+    Returns the ridge baselines (made at the first test read).
+    """
+    compiled = {} if compile_record is None else {"compile": compile_record}
+    # Selection is sealed before the test split can be read (once).
+    sealed = selection_rule(args).seal(
+        os.path.join(directory, "model.keras"),
+        logged_history(directory, history),
+    )
+    if getattr(args, "validation_only", False):
         write_run_record(
-            args,
-            directory,
-            seed,
-            history.history,
-            scores,
-            baselines,
-            wall,
-            steps_per_second,
-            selection=sealed,
-            extra=extra,
-        )
+            args, directory, seed, history, None, None, wall,
+            steps_per_second, selection=sealed,
+            extra={"validation_only": True, **compiled},
+        )  # fmt: skip
         plot_curves(
             directory,
             selected_epoch=sealed.best_epoch + 1,
-            title=f"{args.model_name} on {args.dataset}, seed {seed}: "
-            f"training curves (selected: best {selection_rule(args).monitor})",
+            title=curves_title(args, seed),
         )
         shutil.rmtree(os.path.join(directory, "backup"), ignore_errors=True)
         print(
-            f"seed {seed}: {epochs_run} epochs in {wall:.0f} s; test "
-            + ", ".join(f"{key} {value:.4f}" for key, value in scores.items())
+            f"seed {seed}: selected epoch {sealed.best_epoch + 1}, "
+            f"{sealed.rule.monitor} {sealed.best_value:.4f}; test sealed"
         )
-    return scores_by_seed, baselines
+        return baselines
+    test_data = test_split(args).read(sealed)
+    if baselines is None:
+        baselines = ridge_baselines(args, test_data)
+    scores = (evaluate or evaluate_checkpoint)(args, directory, test_data)
+    extra = {}
+    if isinstance(scores, tuple):
+        scores, extra = scores
+    extra = {**extra, **compiled}
+    scores_by_seed[seed] = scores
+    write_run_record(
+        args,
+        directory,
+        seed,
+        history,
+        scores,
+        baselines,
+        wall,
+        steps_per_second,
+        selection=sealed,
+        extra=extra,
+    )
+    plot_curves(
+        directory,
+        selected_epoch=sealed.best_epoch + 1,
+        title=curves_title(args, seed),
+    )
+    shutil.rmtree(os.path.join(directory, "backup"), ignore_errors=True)
+    epochs_run = len(logged_history(directory, history).get("loss", []))
+    print(
+        f"seed {seed}: {epochs_run} epochs in {wall:.0f} s; test "
+        + ", ".join(f"{key} {value:.4f}" for key, value in scores.items())
+    )
+    return baselines
+
+
+def curves_title(args, seed):
+    """The title of a seed's `curves` plot (the selected epoch is marked)."""
+    return (
+        f"{args.model_name} on {args.dataset}, seed {seed}: "
+        f"training curves (selected: best {selection_rule(args).monitor})"
+    )
+
+
+def test_split(args):
+    """The sealed `HeldOutTestSplit` of `args.data` (nothing read yet)."""
+    return experiment.HeldOutTestSplit(args.data, "test")
 
 
 def logged_history(directory, history):

@@ -21,6 +21,7 @@ HELP_COMMANDS = [
     ("msakeras", ["compare"]),
     ("msakeras", ["profile"]),
     ("msakeras", ["robustness"]),
+    ("msakeras", ["tune"]),
     ("msakeras.compare", []),
     ("msakeras.profile", []),
     ("msakeras.robustness", []),
