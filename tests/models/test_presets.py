@@ -136,4 +136,5 @@ def test_paper_numbers_survive_in_presets_and_recipes(preset):
 def test_recipe_table_is_the_preset_table(model_name):
     recipe = importlib.import_module(model_name)
     for dataset, table in recipe.HYPERPARAMETERS.items():
-        assert table == dict(MODELS[model_name].presets[f"{model_name}_{dataset}"])
+        preset = f"{model_name}_{dataset}"
+        assert table == dict(MODELS[model_name].presets[preset])
