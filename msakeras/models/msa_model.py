@@ -136,9 +136,7 @@ class MSAModel(keras.Model):
             **overrides: table keys to replace (`learning_rate=5e-4`) or
                 constructor arguments the table does not hold (`name=...`).
         """
-        settings, arguments = presets_lib.resolve_preset(
-            cls, preset, overrides
-        )
+        settings, arguments = presets_lib.resolve_preset(cls, preset, overrides)
         model = cls(
             text_encoder,
             audio_dim=audio_dim,

@@ -11,7 +11,10 @@ from msakeras.testing import tiny_text_encoder
 
 sys.path.insert(0, "recipes")
 
-MODELS = {"mmim": msakeras.models.MMIMModel}
+MODELS = {
+    "mmim": msakeras.models.MMIMModel,
+    "hycon": msakeras.models.HyConModel,
+}
 
 # A few numbers written from the papers (not read from our tables).
 PAPER_NUMBERS = {
@@ -23,6 +26,8 @@ PAPER_NUMBERS = {
         "ba_weight": 0.05,
         "batch_size": 64,
     },
+    # HyCon paper: Adam 1e-5, margin alpha 0.8, hidden d 50.
+    "hycon_mosi": {"learning_rate": 1e-5, "margin": 0.8, "hidden_dim": 50},
 }
 
 ALL_PRESETS = [
