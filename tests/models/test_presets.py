@@ -15,9 +15,13 @@ MODELS = {
     "mmim": msakeras.models.MMIMModel,
     "hycon": msakeras.models.HyConModel,
     "self_mi": msakeras.models.SelfMIModel,
+    "mcer": msakeras.models.MCERModel,
 }
 # Constructor arguments a preset cannot know (read from the data file).
-DATA_ARGUMENTS = {"self_mi": {"num_train_samples": 10}}
+DATA_ARGUMENTS = {
+    "self_mi": {"num_train_samples": 10},
+    "mcer": {"num_train_samples": 10},
+}
 
 # A few numbers written from the papers (not read from our tables).
 PAPER_NUMBERS = {
@@ -33,6 +37,19 @@ PAPER_NUMBERS = {
     "hycon_mosi": {"learning_rate": 1e-5, "margin": 0.8, "hidden_dim": 50},
     # Self-MI: lambda_cpc 0.1; Self-MM's MMSA `self_mm` loop: early stop 8.
     "self_mi_mosi": {"cpc_weight": 0.1, "patience": 8},
+    # MCER Table III (MOSI / MOSEI): learning rates and loss weights.
+    "mcer_mosi": {
+        "text_learning_rate": 4.5e-5,
+        "learning_rate": 7e-4,
+        "fusion_kl_weight": 1.9,
+        "mi_weight": 0.1,
+    },
+    "mcer_mosei": {
+        "text_learning_rate": 2e-5,
+        "learning_rate": 5.5e-4,
+        "unimodal_kl_weight": 0.45,
+        "discriminator_weight": 0.3,
+    },
 }
 
 ALL_PRESETS = [
