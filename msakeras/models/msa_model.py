@@ -110,6 +110,8 @@ class MSAModel(keras.Model):
     presets = presets_lib.preset_tables({})
     # `{table key: constructor argument}` for the keys that build the model.
     preset_constructor_keys = {}
+    # Keys `from_preset` accepts for the optimizer only (not in the table).
+    preset_compile_keys = ()
 
     @classmethod
     def preset_compile_arguments(cls, model, settings):

@@ -56,21 +56,33 @@ def resolve_preset(model_class, preset, overrides):
     parameters -= {"args", "kwargs"}
     parameters |= {"name", "trainable", "dtype"}  # keras.Model's keywords
     mapped = model_class.preset_constructor_keys
+    compile_keys = set(model_class.preset_compile_keys)
     unknown = sorted(
         key
         for key in overrides
         if key not in settings
+        and key not in compile_keys
         and (key not in parameters or key in mapped.values())
     )
     if unknown:
         raise PresetError(
             f"{model_class.__name__}.from_preset({preset!r}): unknown "
             f"override key(s) {unknown}; known keys: the preset's "
-            f"{sorted(settings)} and the constructor's "
-            f"{sorted(parameters - set(mapped.values()))}."
+            f"{sorted(settings | dict.fromkeys(compile_keys))} and the "
+            f"constructor's {sorted(parameters - set(mapped.values()))}."
         )
-    extra = {k: v for k, v in overrides.items() if k not in settings}
-    settings.update({k: v for k, v in overrides.items() if k in settings})
+    extra = {
+        k: v
+        for k, v in overrides.items()
+        if k not in settings and k not in compile_keys
+    }
+    settings.update(
+        {
+            k: v
+            for k, v in overrides.items()
+            if k in settings or k in compile_keys
+        }
+    )
     arguments = {
         argument: settings[key]
         for key, argument in mapped.items()

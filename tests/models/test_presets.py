@@ -16,11 +16,13 @@ MODELS = {
     "hycon": msakeras.models.HyConModel,
     "self_mi": msakeras.models.SelfMIModel,
     "mcer": msakeras.models.MCERModel,
+    "dashfusion": msakeras.models.DashFusionModel,
 }
 # Constructor arguments a preset cannot know (read from the data file).
 DATA_ARGUMENTS = {
     "self_mi": {"num_train_samples": 10},
     "mcer": {"num_train_samples": 10},
+    "dashfusion": {"steps_per_epoch": 5},
 }
 
 # A few numbers written from the papers (not read from our tables).
@@ -44,6 +46,15 @@ PAPER_NUMBERS = {
         "fusion_kl_weight": 1.9,
         "mi_weight": 0.1,
     },
+    # DashFusion official config: MOSI AdamW lr 5e-5, 8 bottleneck tokens,
+    # lambda 0.2, tau 0.5; MOSEI batch 8, 4 encoder layers (README).
+    "dashfusion_mosi": {
+        "learning_rate": 5e-5,
+        "num_bottleneck_tokens": 8,
+        "contrastive_weight": 0.2,
+        "temperature": 0.5,
+    },
+    "dashfusion_mosei": {"batch_size": 8, "num_encoder_layers": 4},
     "mcer_mosei": {
         "text_learning_rate": 2e-5,
         "learning_rate": 5.5e-4,
@@ -167,3 +178,13 @@ def test_recipe_table_is_the_preset_table(model_name):
     for dataset, table in recipe.HYPERPARAMETERS.items():
         preset = f"{model_name}_{dataset}"
         assert table == dict(MODELS[model_name].presets[preset])
+
+
+def test_dashfusion_preset_needs_steps_per_epoch_to_compile():
+    with pytest.raises(ValueError, match="steps_per_epoch"):
+        msakeras.models.DashFusionModel.from_preset(
+            "dashfusion_mosi",
+            text_encoder=tiny_text_encoder(),
+            audio_dim=3,
+            vision_dim=4,
+        )
