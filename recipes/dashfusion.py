@@ -60,16 +60,15 @@ except ImportError:  # python recipes/<name>.py (recipes/ on sys.path)
 
 import msakeras
 from msakeras import experiment
-from msakeras.models.dashfusion import dashfusion_hyperparameters
+from msakeras.models import presets
+from msakeras.models.dashfusion import dashfusion_presets
 
-# The official configs (README-corrected encoder depths); `patience: None`:
-# the official fixed budget, no early stopping unless --patience.
-HYPERPARAMETERS = {
-    dataset: {**settings, "patience": None}
-    for dataset, settings in (
-        dashfusion_hyperparameters.DASHFUSION_HYPERPARAMETERS.items()
-    )
-}
+# The official configs (README-corrected encoder depths), `patience: None`
+# (the official fixed budget, no early stopping unless --patience):
+# `msakeras/models/dashfusion/dashfusion_presets.py`.
+HYPERPARAMETERS = presets.dataset_tables(
+    dashfusion_presets.PRESETS, "dashfusion"
+)
 # The no-argument run on CPU (see "Embedded default" above). Profiled
 # under torch, one thread, one 16-sample step: 4.7 s CPU with encoder
 # dropout 0.5 (dropout masks and the masked softmax over 16 x 8 x 501 x
@@ -150,8 +149,9 @@ def build_model(args):
         key = f"max_{modality}_length"
         stored = int(args.attributes.get(f"{modality}_max_length", 0))
         settings[key] = max(settings[key], stored)
-    model = msakeras.models.DashFusionModel(
-        common.make_text_encoder(args),
+    return msakeras.models.DashFusionModel.from_preset(
+        f"dashfusion_{args.dataset}",
+        text_encoder=common.make_text_encoder(args),
         audio_dim=args.attributes["audio_dim"],
         vision_dim=args.attributes["vision_dim"],
         temporal_alignment=not args.no_temporal_alignment,
@@ -159,19 +159,9 @@ def build_model(args):
         supervised_contrastive=not args.no_supervised_contrastive,
         fusion=args.fusion,
         name="dashfusion",
-        **{key: settings[key] for key in dashfusion_hyperparameters.MODEL_KEYS},
+        steps_per_epoch=train_steps_per_epoch(args),
+        **settings,
     )
-    optimizer = dashfusion_hyperparameters.make_dashfusion_optimizer(
-        model,
-        train_steps_per_epoch(args),
-        args.dataset,
-        epochs=settings["epochs"],
-        learning_rate=settings["learning_rate"],
-        warmup_epochs=settings["warmup_epochs"],
-        weight_decay=settings["weight_decay"],
-    )
-    model.compile(optimizer=optimizer)
-    return model
 
 
 def prepare_training(args, model, train, seed):

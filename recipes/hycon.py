@@ -29,38 +29,12 @@ try:  # installed: msakeras.recipes.<name>
     from . import common
 except ImportError:  # python recipes/<name>.py (recipes/ on sys.path)
     import common
-import keras
-
 import msakeras
+from msakeras.models import presets
+from msakeras.models.hycon import hycon_presets
 
-# `docs/models/hycon.md`: Adam 1e-5 for every parameter (paper), α = 0.8, λ = 1,
-# d = 50; proxy (MIB) encoder settings; batch size 32 and 50 epochs are
-# GAPs (proxy values). MOSEI and SIMS: the paper gives nothing else (SIMS
-# is not evaluated there), so the same settings (GAP).
-_PAPER = {
-    "batch_size": 32,
-    "learning_rate": 1e-5,
-    "text_learning_rate": 1e-5,
-    "epochs": 50,
-    "patience": None,  # the proxy code trains its 50 epochs; --patience
-    "hidden_dim": 50,
-    "kernel_size": 3,
-    "num_heads": 5,
-    "num_layers": 3,
-    "attention_dropout": 0.5,
-    "relu_dropout": 0.3,
-    "residual_dropout": 0.3,
-    "embedding_dropout": 0.2,
-    "margin": 0.8,
-    "intra_modal_weight": 1.0,
-    "inter_modal_weight": 1.0,
-    "semi_contrastive_weight": 1.0,
-}
-HYPERPARAMETERS = {
-    "mosi": dict(_PAPER),
-    "mosei": dict(_PAPER),
-    "sims": dict(_PAPER),
-}
+# The paper's settings per dataset: `msakeras/models/hycon/hycon_presets.py`.
+HYPERPARAMETERS = presets.dataset_tables(hycon_presets.PRESETS, "hycon")
 # The no-argument run (embedded synthetic MOSI, bundled MiniLM, 2 CPU
 # cores, <= 10 minutes): one transformer layer over the 375/500-frame
 # sequences, light dropout and larger rates than the paper's 1e-5 (which
@@ -90,11 +64,8 @@ ABLATIONS = {
     "no_iemcl": {"inter_modal_weight": 0.0},
     "no_scl": {"semi_contrastive_weight": 0.0},
 }
-# Every layer outside BERT (variable paths; pitfall 8: optional prefix).
-NON_TEXT_PATTERN = (
-    "(.*/)?(text_projection|audio_projection|audio_encoder|"
-    "vision_projection|vision_encoder|fusion|sentiment_head)/.*"
-)
+NON_TEXT_PATTERN = hycon_presets.NON_TEXT_PATTERN
+make_optimizer = hycon_presets.make_optimizer
 
 
 def parse_args(argv=None):
@@ -164,52 +135,22 @@ def parse_args(argv=None):
     return args
 
 
-def make_optimizer(settings):
-    """The paper's single Adam; a per-group map when the rates differ."""
-    if settings["learning_rate"] == settings["text_learning_rate"]:
-        return keras.optimizers.Adam(settings["learning_rate"])
-    return keras.optimizers.MultiOptimizer(
-        keras.optimizers.OptimizerMap(
-            default_optimizer=keras.optimizers.Adam(
-                settings["text_learning_rate"]
-            ),
-            optimizer_map={
-                NON_TEXT_PATTERN: keras.optimizers.Adam(
-                    settings["learning_rate"]
-                )
-            },
-        )
-    )
-
-
 def build_model(args):
-    settings = args.hyperparameters
-    model = msakeras.models.HyConModel(
-        common.make_text_encoder(args),
+    settings = dict(args.hyperparameters)
+    return msakeras.models.HyConModel.from_preset(
+        f"hycon_{args.dataset}",
+        text_encoder=common.make_text_encoder(args),
         audio_dim=args.attributes["audio_dim"],
         vision_dim=args.attributes["vision_dim"],
-        hidden_dim=settings["hidden_dim"],
-        kernel_size=settings["kernel_size"],
-        num_heads=settings["num_heads"],
-        num_layers=settings["num_layers"],
-        attention_dropout=settings["attention_dropout"],
-        relu_dropout=settings["relu_dropout"],
-        residual_dropout=settings["residual_dropout"],
-        embedding_dropout=settings["embedding_dropout"],
         last_valid_step=args.last_step == "valid",
         key_padding_mask=not args.no_key_padding_mask,
         fusion=args.fusion,
-        margin=settings["margin"],
-        intra_modal_weight=settings["intra_modal_weight"],
-        inter_modal_weight=settings["inter_modal_weight"],
-        semi_contrastive_weight=settings["semi_contrastive_weight"],
-        refinement=settings.get("refinement", True),
+        refinement=settings.pop("refinement", True),
         similarity=args.similarity,
         zero_label_class=args.zero_label_class,
         name="hycon",
+        **settings,
     )
-    model.compile(optimizer=make_optimizer(settings))
-    return model
 
 
 def main(argv=None):

@@ -40,129 +40,12 @@ except ImportError:  # python recipes/<name>.py (recipes/ on sys.path)
     import common
 
 import msakeras
+from msakeras.models import presets
+from msakeras.models.mcer import mcer_presets
 
 MODALITIES = ("text", "audio", "vision")
-# MCER Table III gives the learning rates and loss weights (paper §IV.B);
-# everything else is a GAP filled, as the paper's "we follow Self-MM"
-# suggests, with Self-MM's configuration in MMSA 2.2.1
-# (`config_regression.json`, key `self_mm`: LSTM and output widths, post
-# dims and dropouts, weight decays, H, `update_epochs` = 4 accumulation,
-# early stop 8) and BBFN's defaults for the cross-modal branch
-# (`docs/models/mcer.md`). Batch 32 is MCER's (MMSA's MOSI Self-MM uses 16).
-_COMMON = {
-    "batch_size": 32,
-    "bottleneck_hidden_dim": 1024,
-    "cross_modal_dim": 40,
-    "cross_modal_layers": 2,
-    "cross_modal_heads": 5,
-    "cross_modal_dropout": 0.1,
-    "sequence_recurrent_dim": None,
-    "frame_pool_size": 1,
-    "cross_head_dim": 64,
-    "label_range": 3.0,
-    "gradient_accumulation_steps": 4,
-    "epochs": 50,
-    "patience": 8,
-}
-# MMSA `self_mm`, per dataset (weight decays bert / audio / video / other).
-_SELF_MM = {
-    "mosi": {
-        "text_l2_decay": 1e-3,
-        "audio_l2_decay": 1e-3,
-        "vision_l2_decay": 1e-3,
-        "l2_decay": 1e-3,
-        "audio_hidden_dim": 16,
-        "vision_hidden_dim": 32,
-        "audio_output_dim": 16,
-        "vision_output_dim": 32,
-        "fusion_dim": 128,
-        "text_post_dim": 32,
-        "audio_post_dim": 16,
-        "vision_post_dim": 32,
-        "fusion_dropout": 0.0,
-        "text_dropout": 0.1,
-        "audio_dropout": 0.1,
-        "vision_dropout": 0.0,
-        "label_range": 3.0,
-    },
-    "mosei": {
-        "text_l2_decay": 1e-3,
-        "audio_l2_decay": 0.0,
-        "vision_l2_decay": 0.0,
-        "l2_decay": 1e-2,
-        "audio_hidden_dim": 16,
-        "vision_hidden_dim": 32,
-        "audio_output_dim": 16,
-        "vision_output_dim": 32,
-        "fusion_dim": 128,
-        "text_post_dim": 32,
-        "audio_post_dim": 16,
-        "vision_post_dim": 32,
-        "fusion_dropout": 0.1,
-        "text_dropout": 0.0,
-        "audio_dropout": 0.0,
-        "vision_dropout": 0.0,
-        "label_range": 3.0,
-    },
-    "sims": {
-        "text_l2_decay": 1e-3,
-        "audio_l2_decay": 1e-2,
-        "vision_l2_decay": 1e-2,
-        "l2_decay": 1e-3,
-        "audio_hidden_dim": 16,
-        "vision_hidden_dim": 64,
-        "audio_output_dim": 16,
-        "vision_output_dim": 32,
-        "fusion_dim": 128,
-        "text_post_dim": 64,
-        "audio_post_dim": 16,
-        "vision_post_dim": 32,
-        "fusion_dropout": 0.0,
-        "text_dropout": 0.1,
-        "audio_dropout": 0.1,
-        "vision_dropout": 0.0,
-        "label_range": 1.0,
-    },
-}
-HYPERPARAMETERS = {
-    "mosi": {
-        **_COMMON,
-        **_SELF_MM["mosi"],
-        "text_learning_rate": 4.5e-5,
-        "audio_learning_rate": 9e-4,
-        "vision_learning_rate": 6e-3,
-        "learning_rate": 7e-4,
-        "fusion_kl_weight": 1.9,
-        "unimodal_kl_weight": 0.001,
-        "discriminator_weight": 0.05,
-        "mi_weight": 0.1,
-    },
-    "mosei": {
-        **_COMMON,
-        **_SELF_MM["mosei"],
-        "text_learning_rate": 2e-5,
-        "audio_learning_rate": 9e-4,
-        "vision_learning_rate": 4.5e-3,
-        "learning_rate": 5.5e-4,
-        "fusion_kl_weight": 1.8,
-        "unimodal_kl_weight": 0.45,
-        "discriminator_weight": 0.3,
-        "mi_weight": 0.2,
-    },
-    # Not reported by MCER: Self-MM's SIMS rates (MMSA), MOSI loss weights.
-    "sims": {
-        **_COMMON,
-        **_SELF_MM["sims"],
-        "text_learning_rate": 5e-5,
-        "audio_learning_rate": 5e-3,
-        "vision_learning_rate": 5e-3,
-        "learning_rate": 1e-3,
-        "fusion_kl_weight": 1.9,
-        "unimodal_kl_weight": 0.001,
-        "discriminator_weight": 0.05,
-        "mi_weight": 0.1,
-    },
-}
+# The paper's settings per dataset: `msakeras/models/mcer/mcer_presets.py`.
+HYPERPARAMETERS = presets.dataset_tables(mcer_presets.PRESETS, "mcer")
 # The no-argument run: sizes that fit minutes on 2 CPU cores (see header).
 EMBEDDED_DEFAULTS = {
     "epochs": 4,
@@ -176,44 +59,8 @@ EMBEDDED_DEFAULTS = {
     "bottleneck_hidden_dim": 128,
     "frame_pool_size": 5,
 }
-MODEL_KEYS = (
-    "audio_hidden_dim",
-    "vision_hidden_dim",
-    "audio_output_dim",
-    "vision_output_dim",
-    "fusion_dim",
-    "text_post_dim",
-    "audio_post_dim",
-    "vision_post_dim",
-    "text_dropout",
-    "audio_dropout",
-    "vision_dropout",
-    "fusion_dropout",
-    "bottleneck_hidden_dim",
-    "cross_modal_dim",
-    "cross_modal_layers",
-    "cross_modal_heads",
-    "cross_modal_dropout",
-    "sequence_recurrent_dim",
-    "frame_pool_size",
-    "cross_head_dim",
-    "label_range",
-    "fusion_kl_weight",
-    "unimodal_kl_weight",
-    "discriminator_weight",
-    "mi_weight",
-)
-OPTIMIZER_KEYS = (
-    "learning_rate",
-    "text_learning_rate",
-    "audio_learning_rate",
-    "vision_learning_rate",
-    "l2_decay",
-    "text_l2_decay",
-    "audio_l2_decay",
-    "vision_l2_decay",
-    "gradient_accumulation_steps",
-)
+MODEL_KEYS = mcer_presets.MODEL_KEYS
+OPTIMIZER_KEYS = mcer_presets.OPTIMIZER_KEYS
 
 
 def parse_args(argv=None):
@@ -291,24 +138,19 @@ def num_train_samples(args):
 
 def build_model(args):
     settings = args.hyperparameters
-    model = msakeras.models.MCERModel(
-        common.make_text_encoder(args),
+    return msakeras.models.MCERModel.from_preset(
+        f"mcer_{args.dataset}",
+        text_encoder=common.make_text_encoder(args),
         audio_dim=args.attributes["audio_dim"],
         vision_dim=args.attributes["vision_dim"],
         num_train_samples=num_train_samples(args),
-        cross_modal_tasks=settings["cross_modal_tasks"],
         post_ln=args.post_ln,
         head_representation=args.head_representation,
         mmim_two_stage=args.mmim_two_stage,
         memory_capacity=max(128, settings["batch_size"]),
-        **{key: settings[key] for key in MODEL_KEYS},
         name="mcer",
+        **settings,
     )
-    main, stage_one = model.make_optimizers(
-        **{key: settings[key] for key in OPTIMIZER_KEYS}
-    )
-    model.compile(optimizer=main, stage_one_optimizer=stage_one)
-    return model
 
 
 def main(argv=None):

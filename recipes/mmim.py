@@ -27,65 +27,11 @@ except ImportError:  # python recipes/<name>.py (recipes/ on sys.path)
     import common
 
 import msakeras
+from msakeras.models import presets
+from msakeras.models.mmim import mmim_presets
 
-# `docs/models/mmim.md`: paper Table 3 for MOSI/MOSEI ("hidden dim" read as both
-# LSTM width and output width); SIMS from MMSA's `mmim` config.
-HYPERPARAMETERS = {
-    "mosi": {
-        "batch_size": 32,
-        "learning_rate": 1e-3,
-        "text_learning_rate": 5e-5,
-        "mi_learning_rate": 5e-3,
-        "cpc_weight": 0.3,
-        "ba_weight": 0.1,
-        "audio_hidden_dim": 32,
-        "vision_hidden_dim": 32,
-        "fusion_dim": 128,
-        "bidirectional": False,
-        "global_clipnorm": 5.0,
-        "l2_decay": 1e-4,
-        "stage_one_fraction": 1.0,
-        "stage_one_gradients": "all",
-        "epochs": 40,
-        "patience": 10,
-    },
-    "mosei": {
-        "batch_size": 64,
-        "learning_rate": 5e-4,
-        "text_learning_rate": 5e-5,
-        "mi_learning_rate": 1e-3,
-        "cpc_weight": 0.1,
-        "ba_weight": 0.05,
-        "audio_hidden_dim": 16,
-        "vision_hidden_dim": 64,
-        "fusion_dim": 128,
-        "bidirectional": False,
-        "global_clipnorm": 5.0,
-        "l2_decay": 1e-4,
-        "stage_one_fraction": 0.5,
-        "stage_one_gradients": "all",
-        "epochs": 40,
-        "patience": 10,
-    },
-    "sims": {
-        "batch_size": 32,
-        "learning_rate": 1e-3,
-        "text_learning_rate": 5e-5,
-        "mi_learning_rate": 1e-3,
-        "cpc_weight": 0.1,
-        "ba_weight": 0.1,
-        "audio_hidden_dim": 16,
-        "vision_hidden_dim": 16,
-        "fusion_dim": 128,
-        "bidirectional": True,
-        "global_clipnorm": 1.0,
-        "l2_decay": 1e-4,
-        "stage_one_fraction": 1.0,
-        "stage_one_gradients": "all",
-        "epochs": 40,
-        "patience": 8,
-    },
-}
+# The paper's settings per dataset: `msakeras/models/mmim/mmim_presets.py`.
+HYPERPARAMETERS = presets.dataset_tables(mmim_presets.PRESETS, "mmim")
 # The no-argument run: a few epochs on the embedded data, minutes on CPU;
 # stage 1 skips the (discarded) encoder gradients, see MMIMModel.
 EMBEDDED_DEFAULTS = {
@@ -109,32 +55,15 @@ def parse_args(argv=None):
 
 
 def build_model(args):
-    settings = args.hyperparameters
-    model = msakeras.models.MMIMModel(
-        common.make_text_encoder(args),
+    return msakeras.models.MMIMModel.from_preset(
+        f"mmim_{args.dataset}",
+        text_encoder=common.make_text_encoder(args),
         audio_dim=args.attributes["audio_dim"],
         vision_dim=args.attributes["vision_dim"],
-        audio_hidden_dim=settings["audio_hidden_dim"],
-        vision_hidden_dim=settings["vision_hidden_dim"],
-        fusion_dim=settings["fusion_dim"],
-        bidirectional=settings["bidirectional"],
-        cpc_weight=settings["cpc_weight"],
-        ba_weight=settings["ba_weight"],
-        memory_capacity=settings["batch_size"],
         two_stage=args.stage_one == "on",
-        stage_one_fraction=settings["stage_one_fraction"],
-        stage_one_gradients=settings["stage_one_gradients"],
         name="mmim",
+        **args.hyperparameters,
     )
-    main, stage_one = model.make_optimizers(
-        learning_rate=settings["learning_rate"],
-        text_learning_rate=settings["text_learning_rate"],
-        mi_learning_rate=settings["mi_learning_rate"],
-        l2_decay=settings["l2_decay"],
-        global_clipnorm=settings["global_clipnorm"],
-    )
-    model.compile(optimizer=main, stage_one_optimizer=stage_one)
-    return model
 
 
 def main(argv=None):

@@ -34,96 +34,14 @@ except ImportError:  # python recipes/<name>.py (recipes/ on sys.path)
     import common
 
 import msakeras
+from msakeras.models import presets
+from msakeras.models.self_mi import self_mi_presets
 
 MODALITIES = ("text", "audio", "vision")
 
-# `docs/models/self_mi.md` (Self-MI Table 2, our reading of its garbled cells)
-# with
-# Self-MM's MMSA weight decays (`self_mm`) and training loop (update_epochs 4,
-# early stop 8). "Embedding size" = LSTM width = output width.
-HYPERPARAMETERS = {
-    "mosi": {
-        "batch_size": 32,
-        "learning_rate": 1e-3,
-        "text_learning_rate": 5e-5,
-        "audio_learning_rate": 1e-3,
-        "vision_learning_rate": 1e-4,
-        "l2_decay": 1e-3,
-        "text_l2_decay": 1e-3,
-        "audio_l2_decay": 1e-3,
-        "vision_l2_decay": 1e-3,
-        "audio_hidden_dim": 16,
-        "vision_hidden_dim": 16,
-        "fusion_dim": 128,
-        "text_post_dim": 32,
-        "audio_post_dim": 16,
-        "vision_post_dim": 32,
-        "text_dropout": 0.0,
-        "audio_dropout": 0.1,
-        "vision_dropout": 0.1,
-        "fusion_dropout": 0.1,
-        "label_range": 3.0,
-        "cpc_weight": 0.1,
-        "head_layers": 2,
-        "gradient_accumulation_steps": 4,
-        "epochs": 50,
-        "patience": 8,
-    },
-    "mosei": {
-        "batch_size": 64,
-        "learning_rate": 1e-3,
-        "text_learning_rate": 1e-5,
-        "audio_learning_rate": 1e-3,
-        "vision_learning_rate": 1e-4,
-        "l2_decay": 1e-2,
-        "text_l2_decay": 1e-3,
-        "audio_l2_decay": 0.0,
-        "vision_l2_decay": 0.0,
-        "audio_hidden_dim": 16,
-        "vision_hidden_dim": 64,
-        "fusion_dim": 128,
-        "text_post_dim": 32,
-        "audio_post_dim": 16,
-        "vision_post_dim": 32,
-        "text_dropout": 0.1,
-        "audio_dropout": 0.1,
-        "vision_dropout": 0.1,
-        "fusion_dropout": 0.1,
-        "label_range": 3.0,
-        "cpc_weight": 0.1,
-        "head_layers": 2,
-        "gradient_accumulation_steps": 4,
-        "epochs": 50,
-        "patience": 8,
-    },
-    "sims": {
-        "batch_size": 32,
-        "learning_rate": 1e-3,
-        "text_learning_rate": 5e-5,
-        "audio_learning_rate": 5e-3,
-        "vision_learning_rate": 5e-3,
-        "l2_decay": 1e-3,
-        "text_l2_decay": 1e-3,
-        "audio_l2_decay": 1e-2,
-        "vision_l2_decay": 1e-2,
-        "audio_hidden_dim": 16,
-        "vision_hidden_dim": 16,
-        "fusion_dim": 128,
-        "text_post_dim": 64,
-        "audio_post_dim": 16,
-        "vision_post_dim": 32,
-        "text_dropout": 0.1,
-        "audio_dropout": 0.0,
-        "vision_dropout": 0.0,
-        "fusion_dropout": 0.0,
-        "label_range": 1.0,
-        "cpc_weight": 0.1,
-        "head_layers": 2,
-        "gradient_accumulation_steps": 4,
-        "epochs": 50,
-        "patience": 8,
-    },
-}
+# The paper's settings per dataset:
+# `msakeras/models/self_mi/self_mi_presets.py`.
+HYPERPARAMETERS = presets.dataset_tables(self_mi_presets.PRESETS, "self_mi")
 # The no-argument run: a few epochs on the embedded data, minutes on CPU.
 # One optimizer step per batch (600 samples give only ~5 accumulated
 # steps per epoch) and faster rates, so a short run learns.
@@ -176,9 +94,9 @@ def num_train_samples(args):
 
 
 def build_model(args):
-    settings = args.hyperparameters
-    model = msakeras.models.SelfMIModel(
-        common.make_text_encoder(args),
+    return msakeras.models.SelfMIModel.from_preset(
+        f"self_mi_{args.dataset}",
+        text_encoder=common.make_text_encoder(args),
         audio_dim=args.attributes["audio_dim"],
         vision_dim=args.attributes["vision_dim"],
         num_train_samples=num_train_samples(args),
@@ -188,44 +106,9 @@ def build_model(args):
             for modality in ("text", "audio", "vision")
             if modality not in args.without_cpc
         ],
-        **{
-            key: settings[key]
-            for key in (
-                "audio_hidden_dim",
-                "vision_hidden_dim",
-                "fusion_dim",
-                "text_post_dim",
-                "audio_post_dim",
-                "vision_post_dim",
-                "text_dropout",
-                "audio_dropout",
-                "vision_dropout",
-                "fusion_dropout",
-                "label_range",
-                "cpc_weight",
-                "head_layers",
-            )
-        },
         name="self_mi",
+        **args.hyperparameters,
     )
-    optimizer = model.make_optimizers(
-        **{
-            key: settings[key]
-            for key in (
-                "learning_rate",
-                "text_learning_rate",
-                "audio_learning_rate",
-                "vision_learning_rate",
-                "l2_decay",
-                "text_l2_decay",
-                "audio_l2_decay",
-                "vision_l2_decay",
-                "gradient_accumulation_steps",
-            )
-        }
-    )
-    model.compile(optimizer=optimizer)
-    return model
 
 
 def print_unimodal_scores(args):

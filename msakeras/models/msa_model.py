@@ -5,6 +5,7 @@ import warnings
 import keras
 
 from msakeras.backend import distribute
+from msakeras.models import presets as presets_lib
 
 
 class MSAModel(keras.Model):
@@ -142,6 +143,50 @@ class MSAModel(keras.Model):
         self.compile(**config)
         if self.built and self.optimizer is not None:
             self.optimizer.build(self.trainable_variables)
+
+    # --- presets (`msakeras/models/<model>/<model>_presets.py`) ----------
+    # `{preset name: table}`, read-only; empty for a plain `MSAModel`.
+    presets = presets_lib.preset_tables({})
+    # `{table key: constructor argument}` for the keys that build the model.
+    preset_constructor_keys = {}
+    # Keys `from_preset` accepts for the optimizer only (not in the table).
+    preset_compile_keys = ()
+
+    @classmethod
+    def preset_compile_arguments(cls, model, settings):
+        """`compile` arguments (the paper's optimizers) from a preset table."""
+        return {}
+
+    @classmethod
+    def from_preset(
+        cls,
+        preset,
+        *,
+        text_encoder,
+        audio_dim,
+        vision_dim,
+        compile=True,
+        **overrides,
+    ):
+        """Builds the model with a preset's settings (`cls.presets`).
+
+        Args:
+            preset: a name from `cls.presets`, e.g. `"mmim_mosi"`.
+            text_encoder, audio_dim, vision_dim: as the constructor.
+            compile: compile with the preset's optimizers (as the recipes).
+            **overrides: table keys to replace (`learning_rate=5e-4`) or
+                constructor arguments the table does not hold (`name=...`).
+        """
+        settings, arguments = presets_lib.resolve_preset(cls, preset, overrides)
+        model = cls(
+            text_encoder,
+            audio_dim=audio_dim,
+            vision_dim=vision_dim,
+            **arguments,
+        )
+        if compile:
+            model.compile(**cls.preset_compile_arguments(model, settings))
+        return model
 
     @staticmethod
     def _sentiment(y_pred):

@@ -3,83 +3,14 @@
 import keras
 from keras import ops
 
+from msakeras.models.dashfusion import dashfusion_presets
+
+# `dashfusion_presets.PRESETS` by dataset, without the recipe's `patience`.
 DASHFUSION_HYPERPARAMETERS = {
-    # `docs/models/dashfusion.md` (official `config.py`, `train.py`, README).
-    "mosi": {
-        "learning_rate": 5e-5,  # all parameters, BERT included
-        "weight_decay": 1e-3,
-        "warmup_epochs": 10,
-        "epochs": 100,  # DECISION: the paper's (committed config: 4)
-        "batch_size": 16,
-        "hidden_dim": 128,
-        "num_heads": 8,
-        "intermediate_dim": 256,
-        "num_encoder_layers": 2,  # README correction (paper: 1)
-        "encoder_dropout": 0.5,
-        "position_dropout": 0.1,
-        "num_fusion_layers": 2,
-        "num_bottleneck_tokens": 8,
-        "contrastive_weight": 0.2,
-        "temperature": 0.5,
-        "partners_per_role": 2,
-        "round_labels": True,
-        "candidates_per_list": 10,
-        "similar_scan_fraction": 1.0,
-        "dissimilar_scan_fraction": 1.0,
-        "refresh_every_epochs": 2,
-        "max_audio_length": 375,
-        "max_vision_length": 500,
-    },
-    "mosei": {
-        "learning_rate": 2e-5,
-        "weight_decay": 1e-3,
-        "warmup_epochs": 1,
-        "epochs": 25,
-        "batch_size": 8,
-        "hidden_dim": 128,
-        "num_heads": 8,
-        "intermediate_dim": 256,
-        "num_encoder_layers": 4,  # README correction (paper: 3)
-        "encoder_dropout": 0.5,
-        "position_dropout": 0.1,
-        "num_fusion_layers": 3,
-        "num_bottleneck_tokens": 8,
-        "contrastive_weight": 0.2,
-        "temperature": 0.5,
-        "partners_per_role": 2,
-        "round_labels": True,
-        "candidates_per_list": 10,
-        "similar_scan_fraction": 0.5,
-        "dissimilar_scan_fraction": 0.125,
-        "refresh_every_epochs": 2,
-        "max_audio_length": 500,
-        "max_vision_length": 500,
-    },
-    "sims": {
-        "learning_rate": 5e-5,
-        "weight_decay": 1e-3,
-        "warmup_epochs": 10,
-        "epochs": 100,
-        "batch_size": 16,
-        "hidden_dim": 128,
-        "num_heads": 8,
-        "intermediate_dim": 256,
-        "num_encoder_layers": 2,
-        "encoder_dropout": 0.5,
-        "position_dropout": 0.1,
-        "num_fusion_layers": 2,
-        "num_bottleneck_tokens": 8,
-        "contrastive_weight": 0.2,
-        "temperature": 0.5,
-        "partners_per_role": 2,
-        "round_labels": False,  # SIMS: exact label equality
-        "candidates_per_list": 10,
-        "similar_scan_fraction": 1 / 1.6,
-        "dissimilar_scan_fraction": 0.5,
-        "refresh_every_epochs": 2,
-        "max_audio_length": 400,
-        "max_vision_length": 55,
-    },
+    name.removeprefix("dashfusion_"): {
+        key: value for key, value in table.items() if key != "patience"
+    }
+    for name, table in dashfusion_presets.PRESETS.items()
 }
 """Per-dataset DashFusion settings (`docs/models/dashfusion.md`).
 
@@ -96,22 +27,7 @@ Optimisation keys: `learning_rate`, `weight_decay`, `warmup_epochs`,
 1, 3, 5, ...).
 """
 
-MODEL_KEYS = (
-    "hidden_dim",
-    "num_heads",
-    "intermediate_dim",
-    "num_encoder_layers",
-    "encoder_dropout",
-    "position_dropout",
-    "num_fusion_layers",
-    "num_bottleneck_tokens",
-    "contrastive_weight",
-    "temperature",
-    "partners_per_role",
-    "round_labels",
-    "max_audio_length",
-    "max_vision_length",
-)
+MODEL_KEYS = dashfusion_presets.MODEL_KEYS
 """Keys of `DASHFUSION_HYPERPARAMETERS[dataset]` that are model arguments."""
 
 

@@ -8,6 +8,7 @@ from msakeras.layers.fusion import hierarchical_bottleneck_fusion
 from msakeras.models import msa_model
 from msakeras.models.common import argument_checks
 from msakeras.models.dashfusion import dashfusion_layers
+from msakeras.models.dashfusion import dashfusion_presets
 
 
 @keras.saving.register_keras_serializable(package="msakeras")
@@ -133,6 +134,14 @@ class DashFusionModel(msa_model.MSAModel):
         "slice would hold anchors without their partners, and the "
         "in-batch supervised-contrastive negatives are not gathered"
     )
+
+    presets = msa_model.presets_lib.preset_tables(dashfusion_presets.PRESETS)
+    preset_constructor_keys = dashfusion_presets.PRESET_CONSTRUCTOR_KEYS
+    preset_compile_keys = dashfusion_presets.PRESET_COMPILE_KEYS
+
+    @classmethod
+    def preset_compile_arguments(cls, model, settings):
+        return dashfusion_presets.compile_arguments(model, settings)
 
     def __init__(
         self,

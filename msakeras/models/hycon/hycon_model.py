@@ -14,6 +14,7 @@ from msakeras.layers.fusion import tensor_fusion
 from msakeras.losses import modality_contrastive_ops
 from msakeras.models import msa_model
 from msakeras.models.common import argument_checks
+from msakeras.models.hycon import hycon_presets
 
 MODALITIES = ("text", "audio", "vision")
 FUSIONS = ("add", "concat", "tensor", "graph")
@@ -130,6 +131,13 @@ class HyConModel(msa_model.MSAModel):
         "compare every pair of samples in the batch; on one replica they "
         "would see only that replica's pairs (not gathered over replicas)"
     )
+
+    presets = msa_model.presets_lib.preset_tables(hycon_presets.PRESETS)
+    preset_constructor_keys = hycon_presets.PRESET_CONSTRUCTOR_KEYS
+
+    @classmethod
+    def preset_compile_arguments(cls, model, settings):
+        return hycon_presets.compile_arguments(model, settings)
 
     def __init__(
         self,

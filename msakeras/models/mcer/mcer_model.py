@@ -15,6 +15,7 @@ from msakeras.models import msa_model
 from msakeras.models.common import argument_checks
 from msakeras.models.common import self_mm_features
 from msakeras.models.mcer import mcer_layers
+from msakeras.models.mcer import mcer_presets
 from msakeras.models.mmim import mmim_mutual_information
 from msakeras.optimizers import self_mm_optimizer
 
@@ -193,6 +194,13 @@ class MCERModel(
         "two-stage option is not wrapped for DDP (its SLGM/CLGM label "
         "tables are already written from the gathered batch)"
     )
+
+    presets = msa_model.presets_lib.preset_tables(mcer_presets.PRESETS)
+    preset_constructor_keys = mcer_presets.PRESET_CONSTRUCTOR_KEYS
+
+    @classmethod
+    def preset_compile_arguments(cls, model, settings):
+        return mcer_presets.compile_arguments(model, settings)
 
     def __init__(
         self,

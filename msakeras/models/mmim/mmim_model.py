@@ -12,6 +12,7 @@ from msakeras.models import msa_model
 from msakeras.models.common import argument_checks
 from msakeras.models.common import modality_encoding
 from msakeras.models.mmim import mmim_mutual_information
+from msakeras.models.mmim import mmim_presets
 from msakeras.optimizers import coupled_l2_adam
 from msakeras.optimizers import global_clip_multi_optimizer
 from msakeras.optimizers import variable_patterns
@@ -131,6 +132,13 @@ class MMIMModel(
     """
 
     supports_replica_split = True
+
+    presets = msa_model.presets_lib.preset_tables(mmim_presets.PRESETS)
+    preset_constructor_keys = mmim_presets.PRESET_CONSTRUCTOR_KEYS
+
+    @classmethod
+    def preset_compile_arguments(cls, model, settings):
+        return mmim_presets.compile_arguments(model, settings)
 
     def __init__(
         self,

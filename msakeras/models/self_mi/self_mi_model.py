@@ -10,6 +10,7 @@ from msakeras.models import msa_model
 from msakeras.models.common import argument_checks
 from msakeras.models.common import self_mm_features
 from msakeras.models.self_mi import self_mi_layers
+from msakeras.models.self_mi import self_mi_presets
 from msakeras.optimizers import self_mm_optimizer
 
 MODALITIES = self_mm_features.MODALITIES
@@ -151,6 +152,13 @@ class SelfMIModel(self_mm_features.SelfMMFeatures, msa_model.MSAModel):
         "engine's gradient reduction (its ULGM label tables are already "
         "written from the gathered batch)"
     )
+
+    presets = msa_model.presets_lib.preset_tables(self_mi_presets.PRESETS)
+    preset_constructor_keys = self_mi_presets.PRESET_CONSTRUCTOR_KEYS
+
+    @classmethod
+    def preset_compile_arguments(cls, model, settings):
+        return self_mi_presets.compile_arguments(model, settings)
 
     def __init__(
         self,
