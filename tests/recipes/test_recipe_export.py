@@ -77,9 +77,13 @@ def test_write_results_exports_every_seed_with_all(tmp_path, recorded_exports):
         model_name="mmim",
         data="tiny.h5",
         dataset="mosi",
+        hyperparameters={"epochs": 1},
+        text_backbone=None,
+        results_dir=str(tmp_path / "results"),
     )
     scores = {"MAE": 0.5, "Corr": 0.6}
     common.write_results(args, {8: scores, 7: scores}, baselines={})
+    assert os.path.isfile(tmp_path / "results" / "results_mosi.csv")
     assert [call[0] for call in recorded_exports] == ["saved", "saved"]
     assert [call[1] for call in recorded_exports] == [
         os.path.join(output_dir, f"seed_{seed}", "model.keras")
