@@ -23,6 +23,31 @@ def where(path, split=None):
     return f"File '{path}', split '{split}'"
 
 
+def check_release_widths(train_split, dataset, input_path, layout):
+    """Refuses a release pickle whose audio/vision widths are another
+    dataset's (`msakeras.data.schema.check_release_widths`).
+
+    Args:
+        train_split: dict with the training split's `audio`/`vision` arrays.
+        dataset: str or None. The dataset named by the user.
+        input_path: str. The pickle, named in the message.
+        layout: str. `"MMSA"` or `"MulT"`, for the `--custom-features` hint.
+    """
+    from msakeras.data import schema
+
+    try:
+        schema.check_release_widths(
+            {m: train_split[m].shape for m in ("audio", "vision")},
+            dataset,
+            f"{input_path}', split 'train",
+        )
+    except ValueError as error:
+        raise ConversionError(
+            f"{error} Pass --custom-features if these are your own "
+            f"features in the {layout} layout."
+        ) from None
+
+
 def check_output(output_path, force, input_paths=()):
     """Refuses an existing output without `force`, or an output == input."""
     output_path = os.fspath(output_path)

@@ -293,7 +293,6 @@ def convert(
             held to the release's. Otherwise widths other than the named
             dataset's release widths are refused.
     """
-    from msakeras.data import schema
     from msakeras.data import write_dataset
 
     input_path = os.fspath(input_path)
@@ -336,17 +335,7 @@ def convert(
             )
         widths[modality] = found["train"]
     if not custom_features:
-        try:
-            schema.check_release_widths(
-                {m: raws["train"][m].shape for m in ("audio", "vision")},
-                dataset,
-                f"{input_path}', split 'train",
-            )
-        except ValueError as error:
-            raise ConversionError(
-                f"{error} Pass --custom-features if these are your own "
-                "features in the MMSA layout."
-            ) from None
+        _common.check_release_widths(raws["train"], dataset, input_path, "MMSA")
 
     facts = {"text_moved_right": 0, "text_ids_past_mask_zeroed": 0}
     for modality in ("audio", "vision"):

@@ -167,7 +167,6 @@ def convert(
     Audio/vision widths other than the named dataset's release widths
     (MOSI 5/20, MOSEI 74/35) are refused unless `custom_features`.
     """
-    from msakeras.data import schema
     from msakeras.data import write_dataset
 
     input_path = os.fspath(input_path)
@@ -240,17 +239,7 @@ def convert(
             )
         widths[key] = found["train"]
     if not custom_features:
-        try:
-            schema.check_release_widths(
-                {m: raws["train"][m].shape for m in ("audio", "vision")},
-                dataset,
-                f"{input_path}', split 'train",
-            )
-        except ValueError as error:
-            raise ConversionError(
-                f"{error} Pass --custom-features if these are your own "
-                "features in the MulT layout."
-            ) from None
+        _common.check_release_widths(raws["train"], dataset, input_path, "MulT")
     inferred = dataset is None
     if inferred:
         dataset = KNOWN_WIDTHS.get((widths["audio"], widths["vision"]))

@@ -13,6 +13,19 @@ AUDIO_ENCODER_PATTERN = ".*audio_encoder/.*"
 VISION_ENCODER_PATTERN = ".*vision_encoder/.*"
 # BERT parameters without weight decay (Self-MM: bias, LayerNorm weights).
 _NO_DECAY = re.compile(r".*(/bias|layer_norm/gamma|layer_norm/beta)$")
+# The `self_mm_optimizer` arguments a model's preset table sets (Self-MI,
+# MCER: `make_optimizers(**{key: table[key] for key in PRESET_ARGUMENTS})`).
+PRESET_ARGUMENTS = (
+    "learning_rate",
+    "text_learning_rate",
+    "audio_learning_rate",
+    "vision_learning_rate",
+    "l2_decay",
+    "text_l2_decay",
+    "audio_l2_decay",
+    "vision_l2_decay",
+    "gradient_accumulation_steps",
+)
 
 
 def self_mm_optimizer(

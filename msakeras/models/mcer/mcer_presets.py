@@ -7,6 +7,8 @@ Keys: constructor arguments (`MODEL_KEYS`), the optimizers of
 `max(128, batch_size)`.
 """
 
+from msakeras.optimizers import self_mm_optimizer
+
 # MCER Table III gives the learning rates and loss weights (paper §IV.B);
 # everything else is a GAP filled, as the paper's "we follow Self-MM"
 # suggests, with Self-MM's configuration in MMSA 2.2.1
@@ -155,17 +157,7 @@ MODEL_KEYS = (
     "discriminator_weight",
     "mi_weight",
 )
-OPTIMIZER_KEYS = (
-    "learning_rate",
-    "text_learning_rate",
-    "audio_learning_rate",
-    "vision_learning_rate",
-    "l2_decay",
-    "text_l2_decay",
-    "audio_l2_decay",
-    "vision_l2_decay",
-    "gradient_accumulation_steps",
-)
+OPTIMIZER_KEYS = self_mm_optimizer.PRESET_ARGUMENTS
 # Table key -> `MCERModel` argument.
 PRESET_CONSTRUCTOR_KEYS = {key: key for key in MODEL_KEYS}
 

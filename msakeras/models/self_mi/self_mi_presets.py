@@ -5,6 +5,8 @@ Keys: constructor arguments (`PRESET_CONSTRUCTOR_KEYS`), the optimizer of
 (`batch_size`, `epochs`, `patience`).
 """
 
+from msakeras.optimizers import self_mm_optimizer
+
 # `docs/models/self_mi.md` (Self-MI Table 2, our reading of its garbled cells)
 # with
 # Self-MM's MMSA weight decays (`self_mm`) and training loop (update_epochs 4,
@@ -114,17 +116,7 @@ PRESET_CONSTRUCTOR_KEYS = {
 }
 
 
-OPTIMIZER_KEYS = (
-    "learning_rate",
-    "text_learning_rate",
-    "audio_learning_rate",
-    "vision_learning_rate",
-    "l2_decay",
-    "text_l2_decay",
-    "audio_l2_decay",
-    "vision_l2_decay",
-    "gradient_accumulation_steps",
-)
+OPTIMIZER_KEYS = self_mm_optimizer.PRESET_ARGUMENTS
 
 
 def compile_arguments(model, settings):
