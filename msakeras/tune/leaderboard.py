@@ -1,6 +1,7 @@
 """The leaderboard of a search: every trial, and configurations ranked on
 validation only (mean best `val_mae` over seeds)."""
 
+import math
 import os
 
 import numpy as np
@@ -89,6 +90,35 @@ def rank_configurations(rows, configurations, seeds):
     return ranked
 
 
+# Scores are printed with four decimals; every other number (the
+# hyperparameters, epochs) as given, so a learning rate of 5e-05 does not
+# read 0.0001 and an epoch does not read 2.0000.
+SCORE_COLUMNS = ("mean_val_mae", "std_val_mae", "best_val_mae")
+
+
+def _cell(column, value):
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if column in SCORE_COLUMNS:
+        return f"{value:.4f}"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _markdown(records, columns):
+    import pandas as pd
+
+    shown = pd.DataFrame(
+        [
+            [_cell(column, record.get(column)) for column in columns]
+            for record in records
+        ],
+        columns=columns,
+    )
+    return shown.to_markdown(index=False, disable_numparse=True)
+
+
 def write_leaderboard(output_dir, rows, ranked, title):
     """`leaderboard.csv` (every trial), `configurations.csv` (ranked) and
     `leaderboard.md` (both); returns the markdown."""
@@ -101,9 +131,9 @@ def write_leaderboard(output_dir, rows, ranked, title):
     text = (
         f"# {title}\n\nConfigurations ranked by mean best validation MAE "
         "over seeds (the test split is not read by any trial).\n\n"
-        + configurations.to_markdown(floatfmt=".4f")
+        + _markdown(ranked, ["rank", *configurations.columns])
         + "\n\n## Trials\n\n"
-        + trials.to_markdown(index=False, floatfmt=".4f")
+        + _markdown(rows, list(trials.columns))
         + "\n"
     )
     with open(

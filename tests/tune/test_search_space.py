@@ -140,7 +140,7 @@ def _fake_trial(output_dir, config_id, seed, val_maes, done=True):
 
 def test_ranking_uses_mean_validation_over_seeds_complete_first(tmp_path):
     out = str(tmp_path)
-    configurations = [{"lr": 1}, {"lr": 2}, {"lr": 3}]
+    configurations = [{"lr": 5e-05}, {"lr": 2}, {"lr": 3}]
     _fake_trial(out, 0, 7, [0.9, 0.8])
     _fake_trial(out, 0, 8, [0.7, 0.75])
     _fake_trial(out, 1, 7, [0.6, 0.9])
@@ -158,4 +158,7 @@ def test_ranking_uses_mean_validation_over_seeds_complete_first(tmp_path):
     assert not ranked[2]["complete"]
     text = leaderboard.write_leaderboard(out, rows, ranked, "t")
     assert "c002_s8" in text
+    # hyperparameters as given (not rounded to 0.0001), scores 4 decimals
+    assert "5e-05" in text and "0.0001" not in text
+    assert f"{np.mean([0.8, 0.7]):.4f}" in text
     assert os.path.isfile(os.path.join(out, "leaderboard.csv"))
