@@ -52,7 +52,7 @@ test: install
 	  large=""; case " $(LARGE_BACKENDS) " in *" $$1 "*) large="--run_large";; esac; \
 	  echo "== KERAS_BACKEND=$$1 pytest $$large"; \
 	  OMP_NUM_THREADS=1 KERAS_BACKEND=$$1 $(BIN)/python -m pytest -q \
-	    -p no:cacheprovider $$large $(PYTEST_ARGS) tests; \
+	    -p no:cacheprovider --durations=30 $$large $(PYTEST_ARGS) tests; \
 	}; \
 	if [ -n "$(SERIAL)" ]; then \
 	  for backend in $(BACKENDS); do run $$backend; done; exit 0; \
