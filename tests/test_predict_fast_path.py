@@ -6,7 +6,6 @@ import os
 import subprocess
 import sys
 
-import keras
 import numpy as np
 
 from msakeras import predict
@@ -59,28 +58,6 @@ class PredictFastPathTest(TestCase):
         self.assertAllClose(
             self.predict("auto", batch_size=256), eager, atol=1e-5, rtol=1e-5
         )
-
-    def test_padding_reference_matches_plain_call(self):
-        # The padded compiled batch, row by row, against the model called
-        # on each sample alone (no padding, no compilation).
-        predictor = predict.load_predictor(self.model_path, jit_compile=True)
-        batch = {
-            name: predict._cast(name, values[:3])
-            for name, values in predict.msakeras.data.load_split(
-                self.data, "test"
-            ).items()
-            if name in predictor.input_specs
-        }
-        padded = np.asarray(predictor(batch, full_size=5)).reshape(-1)
-        self.assertEqual(padded.shape, (3,))
-        model = predictor.model
-        single = []
-        for row in range(3):
-            feed = {name: value[row : row + 1] for name, value in batch.items()}
-            feed["index"] = np.zeros((1,), "int32")
-            out = model(feed, training=False)["sentiment"]
-            single.append(float(keras.ops.convert_to_numpy(out)[0, 0]))
-        self.assertAllClose(padded, single, atol=1e-5, rtol=1e-5)
 
     def test_no_optimizer_state_loaded(self):
         predictor = predict.load_predictor(self.model_path)
