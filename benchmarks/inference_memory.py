@@ -23,7 +23,8 @@ machine's load; wall seconds are printed beside it only.
 
 Wall clock is the measure; `/proc/loadavg` is recorded at the start and end
 and every run's 1-minute load beside it; a load above the core count is
-flagged BUSY. Rows are appended to `benchmarks/inference_memory.csv`.
+flagged BUSY. Rows are appended to
+`benchmarks/inference_memory_{inference,memory}.csv`.
 
     OMP_NUM_THREADS=1 python benchmarks/inference_memory.py --mode inference \
         --mmsa-python /work/mmsa-venv/bin/python [--encoders minilm]
@@ -49,16 +50,21 @@ import throughput  # noqa: E402  (the shared harness)
 
 # --- inference workers ------------------------------------------------------
 def time_passes(run_batch, batches, passes):
-    """Seconds of each of `passes` passes over `batches`, after a warm-up."""
+    """`(warm-up seconds, seconds of each of `passes` timed passes)`.
+
+    The warm-up pass holds tracing and compilation (`--compile on`).
+    """
+    start = time.perf_counter()
     for batch in batches:
         run_batch(batch)
+    warmup = time.perf_counter() - start
     seconds = []
     for _ in range(passes):
         start = time.perf_counter()
         for batch in batches:
             run_batch(batch)
         seconds.append(time.perf_counter() - start)
-    return seconds
+    return warmup, seconds
 
 
 def infer_msakeras(options):
@@ -99,10 +105,11 @@ def infer_msakeras(options):
         }
         for start in range(0, len(split["label"]), size)
     ]
-    seconds = time_passes(
+    warmup, seconds = time_passes(
         lambda batch: predictor(batch, size), batches, options.passes
     )
     return {
+        "warmup_seconds": warmup,
         "seconds": seconds,
         "samples": len(split["label"]),
         "jit_compile": jit_compile,
@@ -128,8 +135,9 @@ def infer_mmsa(options):
         with torch.no_grad():
             return model(*batch)["M"]
 
-    seconds = time_passes(run_batch, batches, options.passes)
+    warmup, seconds = time_passes(run_batch, batches, options.passes)
     return {
+        "warmup_seconds": warmup,
         "seconds": seconds,
         "samples": sum(len(batch[0]) for batch in batches),
         "jit_compile": False,
@@ -326,6 +334,7 @@ def inference_runs(options, repeat):
                 samples=result["samples"],
                 samples_per_s=round(result["samples"] / median, 2),
                 pass_seconds=" ".join(f"{s:.2f}" for s in result["seconds"]),
+                warmup_seconds=round(result["warmup_seconds"], 2),
                 jit_compile=result["jit_compile"],
                 versions=result["versions"],
             )
@@ -422,7 +431,9 @@ def orchestrate(options):
     load_end = throughput.loadavg_line()
     frame = pd.DataFrame(rows)
     frame.insert(0, "date", time.strftime("%Y-%m-%d %H:%M", time.gmtime()))
-    csv_path = options.csv or os.path.join(HERE, "inference_memory.csv")
+    csv_path = options.csv or os.path.join(
+        HERE, f"inference_memory_{options.mode}.csv"
+    )
     frame.to_csv(
         csv_path, mode="a", index=False, header=not os.path.exists(csv_path)
     )
