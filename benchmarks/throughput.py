@@ -199,7 +199,12 @@ class _StopTraining(Exception):
     pass
 
 
-def run_mmsa(options):
+def build_mmsa(options):
+    """MMSA's own config, data loader, `AMIO` model and trainer (CPU shims).
+
+    Returns `(args, dataloader, model, trainer, baseline_rss_mb)`; also
+    used by `inference_memory.py`.
+    """
     import torch
 
     torch.set_num_threads(options.threads)
@@ -247,6 +252,13 @@ def run_mmsa(options):
     baseline = rss_mb()
     model = AMIO(args).to(args["device"])
     trainer = ATIO().getTrain(args)
+    return args, dataloader, model, trainer, baseline
+
+
+def run_mmsa(options):
+    import torch
+
+    _, dataloader, model, trainer, baseline = build_mmsa(options)
     epoch_seconds, epoch_cpu_seconds = [], []
     infer_seconds, infer_cpu_seconds = [], []
     original_test = trainer.do_test
@@ -287,8 +299,6 @@ def run_mmsa(options):
 def prepare(options):
     """Writes the msakeras HDF5 file and the MMSA pickle of the same arrays."""
     sys.path.insert(0, ROOT)
-    import numpy as np
-
     from msakeras.data import hdf5_store
     from msakeras.data import synthetic
 
@@ -301,9 +311,17 @@ def prepare(options):
         seed=0,
     )
     hdf5_store.write_dataset(data, splits, attributes, overwrite=True)
+    write_mmsa_pickle(splits, mmsa_data)
+    return data, mmsa_data
+
+
+def write_mmsa_pickle(splits, path):
+    """MMSA's pickle layout of msakeras splits (arrays as `prepare` reads)."""
+    import numpy as np
+
     peer = {}
     for name, split in splits.items():
-        labels = split["label"].astype("float32")
+        labels = np.asarray(split["label"]).astype("float32").reshape(-1)
         peer[name] = {
             "text_bert": np.stack(
                 [
@@ -320,12 +338,11 @@ def prepare(options):
             "regression_labels": labels,
             "classification_labels": np.sign(labels).astype("int64") + 1,
             "annotations": np.where(labels >= 0, "Positive", "Negative"),
-            "raw_text": split["raw_text"],
+            "raw_text": split.get("raw_text", split["id"]),
             "id": split["id"],
         }
-    with open(mmsa_data, "wb") as handle:
+    with open(path, "wb") as handle:
         pickle.dump(peer, handle)
-    return data, mmsa_data
 
 
 # Random encoders written once by `transformers` in the HF folder layout:

@@ -3,7 +3,8 @@
 Importing `msakeras` registers every public layer, loss, optimizer and model
 (package `msakeras`), so `keras.models.load_model` can revive `.keras` files.
 `msakeras.export` (TensorFlow-only) is imported on demand.
-Under torch or JAX, `MSAKERAS_KEEP_TENSORFLOW_OUT=1` (set by the recipes)
+Under torch or JAX, `MSAKERAS_KEEP_TENSORFLOW_OUT=1` (set by the recipes,
+and by default for `msakeras predict` / `python -m msakeras.predict`)
 keeps TensorFlow out of the process; see `msakeras.backend.tensorflow_guard`.
 
 DECISION: `msakeras --help` / `python -m msakeras... --help` must print in
@@ -56,6 +57,21 @@ def _command_line():
     )
 
 
+def _predict_command():
+    """`python -m msakeras.predict ...` or `msakeras predict ...`."""
+    argv = list(getattr(sys, "orig_argv", None) or sys.argv)
+    if "-m" in argv[:-1]:
+        module = argv[argv.index("-m") + 1 :]
+        return module[:1] == ["msakeras.predict"] or module[:2] == [
+            "msakeras",
+            "predict",
+        ]
+    return os.path.basename(sys.argv[0]) in (
+        "msakeras",
+        "msakeras.exe",
+    ) and sys.argv[1:2] == ["predict"]
+
+
 def _cli_help_only():
     return _command_line() and any(a in ("-h", "--help") for a in sys.argv[1:])
 
@@ -78,6 +94,8 @@ if not _cli_help_only():
     with _quiet:
         from msakeras.backend import tensorflow_guard as _tensorflow_guard
 
+        if _predict_command():  # a .keras file needs no TensorFlow
+            os.environ.setdefault(_tensorflow_guard.ENVIRONMENT_VARIABLE, "1")
         _tensorflow_guard.keep_tensorflow_out_if_requested()
 
         from msakeras import callbacks

@@ -1,7 +1,7 @@
 """`python -m msakeras.predict`: predictions for a split of an HDF5 file.
 
     python -m msakeras.predict MODEL --data PATH.h5 [--split test] \
-        --output preds.csv [--batch-size 256]
+        --output preds.csv [--batch-size 256] [--compile auto|on|off]
 
 `MODEL` is a `.keras` file (loaded with `keras.saving.load_model`) or an
 exported SavedModel version folder (`saved_models/mmim_mosi/1`, loaded
@@ -13,6 +13,15 @@ a progress bar, so memory stays bounded whatever the file size. The CSV
 written to a temporary file and renamed into place at the end: a bad input
 or a kill leaves no partial output. With labels, the MMSA metric table of
 the split is printed too. The peak resident memory is reported last.
+
+Fast path: the model is loaded without its optimizer state (`compile=False`)
+and predicted through Keras's predict function with `jit_compile` chosen by
+`--compile` (`auto`: `resolve_jit_compile`). Under a compiled function every
+batch has the same shape (the last one is padded, its padding dropped), so
+nothing is traced twice. Under torch or JAX, `python -m msakeras.predict`
+and `msakeras predict` keep TensorFlow out of the process
+(`msakeras.backend.tensorflow_guard`; about 0.6 GB resident): only a
+SavedModel folder lets it in.
 """
 
 import argparse
@@ -33,6 +42,32 @@ from msakeras.data import schema
 
 # Inputs only training needs: fed zeros, like the exported signature does.
 TRAINING_ONLY_INPUTS = ("index",)
+# Large enough that per-batch dispatch is a small share of a BERT forward
+# pass, small enough that a MOSI-shaped batch (text 50, audio 375 x 5,
+# vision 500 x 20) stays well under 1 GB of activations.
+DEFAULT_BATCH_SIZE = 256
+COMPILE_MODES = ("auto", "on", "off")
+
+
+def resolve_jit_compile(mode="auto", backend=None):
+    """`jit_compile` for the predict function of `mode` under `backend`.
+
+    `on` and `off` are taken as given. `auto` picks the fastest path tested
+    equal to eager (`tests/test_predict_fast_path.py`, 1e-5): JAX's jit
+    (Keras's own default there); TensorFlow and torch stay eager on CPU,
+    where XLA and `torch.compile` spend seconds to minutes compiling a BERT
+    for a forward pass that the eager kernels run as fast
+    (`benchmarks/inference_memory.py`).
+    """
+    if mode not in COMPILE_MODES:
+        raise ValueError(
+            f"--compile must be one of {', '.join(COMPILE_MODES)}, got "
+            f"{mode!r}."
+        )
+    if mode != "auto":
+        return mode == "on"
+    backend = backend or keras.config.backend()
+    return backend == "jax"
 
 
 def parse_args(argv=None):
@@ -45,7 +80,20 @@ def parse_args(argv=None):
     parser.add_argument("--data", required=True, help="standard HDF5 file")
     parser.add_argument("--split", default="test", help="default: test")
     parser.add_argument("--output", required=True, help="CSV to write")
-    parser.add_argument("--batch-size", type=int, default=256)
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=DEFAULT_BATCH_SIZE,
+        help=f"samples per forward pass (default: {DEFAULT_BATCH_SIZE})",
+    )
+    parser.add_argument(
+        "--compile",
+        default="auto",
+        choices=COMPILE_MODES,
+        help="jit_compile of the predict function: on, off, or auto "
+        "(the backend's fastest path tested equal to eager: JAX jit; "
+        "TensorFlow and torch eager on CPU)",
+    )
     parser.add_argument(
         "--verbose", type=int, default=1, choices=(0, 1), help="progress bar"
     )
@@ -53,8 +101,10 @@ def parse_args(argv=None):
 
 
 class _KerasPredictor:
-    def __init__(self, path):
-        self.model = msakeras.models.load_msa_model(path)
+    def __init__(self, path, jit_compile=False):
+        self.model = msakeras.models.load_msa_model(path, compile=False)
+        self.model.jit_compile = jit_compile
+        self.fixed_shape = bool(jit_compile)
         self.input_specs = {
             name: spec
             for name, spec in msakeras.models.model_input_specs(
@@ -69,13 +119,22 @@ class _KerasPredictor:
         ]
         self.vocabulary_size = token_vocabulary_size(self.model)
 
-    def __call__(self, batch):
+    def __call__(self, batch, full_size=None):
         feed = dict(batch)
         size = len(next(iter(batch.values())))
+        if self.fixed_shape and full_size and size < full_size:
+            # One shape for the compiled function: repeat the last row.
+            feed = {
+                name: np.concatenate(
+                    [values, np.repeat(values[-1:], full_size - size, 0)]
+                )
+                for name, values in feed.items()
+            }
+        rows = len(next(iter(feed.values())))
         for name in self.placeholders:
-            feed[name] = np.zeros((size,), "int32")
+            feed[name] = np.zeros((rows,), "int32")
         outputs = self.model.predict_on_batch(feed)
-        return keras.ops.convert_to_numpy(outputs["sentiment"])
+        return keras.ops.convert_to_numpy(outputs["sentiment"])[:size]
 
 
 def token_vocabulary_size(model):
@@ -107,23 +166,29 @@ def check_token_ids(batch, vocabulary_size, where, first_sample):
 
 class _ServingPredictor:
     def __init__(self, path):
+        from msakeras.backend import tensorflow_guard
+
+        tensorflow_guard.allow_tensorflow()  # a SavedModel needs it
         from msakeras.export import ServingModel
 
         self.served = ServingModel(path)
         self.input_specs = self.served.input_specs
         self.vocabulary_size = None
 
-    def __call__(self, batch):
+    def __call__(self, batch, full_size=None):
         return self.served(batch)["sentiment"]
 
 
-def load_predictor(path):
-    """A callable `batch -> (batch, 1) predictions` and its input specs."""
+def load_predictor(path, jit_compile=False):
+    """A callable `batch -> (batch, 1) predictions` and its input specs.
+
+    `jit_compile` applies to `.keras` files (a SavedModel is a graph).
+    """
     if os.path.isdir(path):
         return _ServingPredictor(path)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"Model '{path}' does not exist.")
-    return _KerasPredictor(path)
+    return _KerasPredictor(path, jit_compile=jit_compile)
 
 
 def _cast(name, values):
@@ -134,9 +199,17 @@ def _cast(name, values):
 
 
 def predict_file(
-    model_path, data_path, split, output_path, batch_size=256, verbose=1
+    model_path,
+    data_path,
+    split,
+    output_path,
+    batch_size=DEFAULT_BATCH_SIZE,
+    verbose=1,
+    compile="auto",
 ):
     """Writes predictions for one split; returns `(num_samples, scores)`.
+
+    `compile` is `auto`, `on` or `off` (`resolve_jit_compile`).
 
     `scores` is the MMSA metric dict when the split has labels, else None.
     Raises `ValueError` (naming file, split, key, shape) before writing
@@ -144,8 +217,9 @@ def predict_file(
     """
     if batch_size < 1:
         raise ValueError(f"--batch-size must be positive, got {batch_size}.")
+    jit_compile = resolve_jit_compile(compile)
     check_output_path(output_path, [model_path, data_path])
-    predictor = load_predictor(model_path)
+    predictor = load_predictor(model_path, jit_compile=jit_compile)
     where = f"File '{data_path}', split '{split}'"
     with hdf5_store.open_dataset(data_path) as file:
         dataset = hdf5_store._to_python(file.attrs.get("dataset", "unknown"))
@@ -189,6 +263,7 @@ def predict_file(
         num_samples = int(next(iter(arrays.values())).shape[0])
         if num_samples == 0:
             raise ValueError(f"{where}: the split is empty; nothing to do.")
+        batch_size = min(batch_size, num_samples)  # no padding beyond it
         ids = arrays.get("id")
         labels = np.empty((num_samples,), "float32") if has_labels else None
         predictions = np.empty((num_samples,), "float32")
@@ -212,7 +287,8 @@ def predict_file(
                     check_token_ids(
                         batch, predictor.vocabulary_size, where, start
                     )
-                    values = np.asarray(predictor(batch)).reshape(-1)
+                    values = np.asarray(predictor(batch, batch_size))
+                    values = values.reshape(-1)
                     predictions[start:stop] = values
                     batch_ids = (
                         ids.asstr()[start:stop]
@@ -285,6 +361,7 @@ def main(argv=None):
                 args.output,
                 batch_size=args.batch_size,
                 verbose=args.verbose,
+                compile=args.compile,
             )
     except (ValueError, FileNotFoundError) as error:
         raise SystemExit(f"msakeras.predict: {error}") from None
