@@ -28,6 +28,7 @@ _SUBMODULES = (
     "metrics",
     "models",
     "optimizers",
+    "training",
 )
 
 
@@ -88,3 +89,4 @@ if not _cli_help_only():
         from msakeras import metrics
         from msakeras import models
         from msakeras import optimizers
+        from msakeras import training
