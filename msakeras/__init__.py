@@ -29,6 +29,7 @@ _SUBMODULES = (
     "metrics",
     "models",
     "optimizers",
+    "training",
 )
 
 
@@ -106,3 +107,4 @@ if not _cli_help_only():
         from msakeras import metrics
         from msakeras import models
         from msakeras import optimizers
+        from msakeras import training

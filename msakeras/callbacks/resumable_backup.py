@@ -7,7 +7,9 @@ import keras
 import numpy as np
 
 from msakeras.backend import global_rng_state
+from msakeras.backend import keras_internals
 from msakeras.callbacks import atomic_files
+from msakeras.models import msa_model
 
 _STATE_FILE = "state.json"
 # Attributes of Keras's monitoring callbacks that `fit` does not rebuild.
@@ -31,8 +33,8 @@ class ResumableBackup(keras.callbacks.BackupAndRestore):
     2. `epoch_<N>.npz`: every `SeedGenerator` state of the model, the
        global random states (torch's global generator drives unseeded
        dropout under torch; `msakeras.backend.global_rng_state`) and the
-       variables of the model's auxiliary optimizers (a model may define
-       `auxiliary_optimizers()`, e.g. MMIM's stage-1 optimizer) and the
+       variables of an `MSAModel`'s `auxiliary_optimizers()` (e.g. MMIM's
+       stage-1 optimizer) and the
        `resume_state()` arrays of `datasets` that have one (e.g. the
        candidate lists of `msakeras.data.ContrastivePairSampler`, which
        follow the model's features at the last refresh);
@@ -95,19 +97,12 @@ class ResumableBackup(keras.callbacks.BackupAndRestore):
 
     # --- state collection ---------------------------------------------------
     def _seed_states(self):
-        states, seen = [], set()
-        for layer in self.model._flatten_layers(
-            include_self=True, recursive=True
-        ):
-            for generator in getattr(layer, "_seed_generators", []):
-                if id(generator.state) not in seen:
-                    seen.add(id(generator.state))
-                    states.append(generator.state)
-        return states
+        return keras_internals.seed_generator_states(self.model)
 
     def _auxiliary_optimizers(self):
-        provider = getattr(self.model, "auxiliary_optimizers", None)
-        return list(provider()) if provider is not None else []
+        if isinstance(self.model, msa_model.MSAModel):
+            return list(self.model.auxiliary_optimizers())
+        return []
 
     def _extra_variables(self):
         variables = {}
@@ -248,7 +243,7 @@ class ResumableBackup(keras.callbacks.BackupAndRestore):
         if state.get("finished"):
             epoch = max(epoch, int(self.params.get("epochs") or epoch))
         self._current_epoch = int(state["epoch"])
-        model._initial_epoch = epoch
+        keras_internals.set_initial_epoch(model, epoch)
         self.restored_epoch = int(state["epoch"])
         if self.history_csv is not None:
             _truncate_history(self.history_csv, int(state["epoch"]))

@@ -49,10 +49,12 @@ class MSAModel(keras.Model):
         if not trainable:
             self.trainable = False
 
-    # Data parallel on TensorFlow / torch: True when `compute_loss` gathers
-    # what needs the global batch and scales its extra terms for the
-    # engine's reduction (`msakeras.backend.distribute`); recipes refuse
-    # `--distribute` there otherwise (JAX is exact for every model).
+    #: bool. Data parallel on TensorFlow / torch is exact: `compute_loss`
+    #: gathers what needs the global batch and scales its extra terms for
+    #: the engine's reduction (`msakeras.backend.distribute`). Recipes
+    #: refuse `--distribute` there otherwise (JAX is exact for every
+    #: model). A class attribute, declared by the subclasses that support
+    #: it (MMIM).
     supports_replica_split = False
 
     # Backend -> why its compiled train step is refused (see the class
@@ -81,9 +83,73 @@ class MSAModel(keras.Model):
         self.predict_function = None
 
     def _resolve_auto_jit_compile(self):
+        # Keras's hook for `jit_compile="auto"` (no public one; read it
+        # through `msakeras.backend.keras_internals.resolve_auto_jit_compile`).
         if self.jit_compile_unsupported.get(keras.config.backend()):
             return False
         return super()._resolve_auto_jit_compile()
+
+    # --- training procedure (`msakeras.training`) --------------------------
+    def training_callbacks(self, x, y=None, batch_size=None, shuffle=True):
+        """Callbacks that carry out this model's training procedure.
+
+        `fit` runs them before the caller's callbacks, so a procedure that
+        is more than one optimizer step per batch (MMIM's two-stage fit,
+        per-epoch state resets) runs inside plain `model.fit`. Defaults to
+        none.
+
+        Args:
+            x, y, batch_size, shuffle: as passed to `fit`.
+
+        Returns:
+            list of `keras.callbacks.Callback`.
+        """
+        return []
+
+    def auxiliary_optimizers(self):
+        """Optimizers besides `self.optimizer` whose state a resume needs.
+
+        Optimizers outside Keras's tracking (not in `save_weights`), e.g.
+        MMIM's stage-one optimizer; `msakeras.callbacks.ResumableBackup`
+        saves and restores their variables. Defaults to none.
+
+        Returns:
+            list of built optimizers.
+        """
+        return []
+
+    def fit(
+        self,
+        x=None,
+        y=None,
+        batch_size=None,
+        epochs=1,
+        verbose="auto",
+        callbacks=None,
+        validation_split=0.0,
+        validation_data=None,
+        shuffle=True,
+        **kwargs,
+    ):
+        """`keras.Model.fit` with `training_callbacks()` run first."""
+        callbacks = [
+            *self.training_callbacks(
+                x, y, batch_size=batch_size, shuffle=shuffle
+            ),
+            *(callbacks or []),
+        ]
+        return super().fit(
+            x,
+            y,
+            batch_size=batch_size,
+            epochs=epochs,
+            verbose=verbose,
+            callbacks=callbacks,
+            validation_split=validation_split,
+            validation_data=validation_data,
+            shuffle=shuffle,
+            **kwargs,
+        )
 
     def __setattr__(self, name, value):
         # Torch: subclasses set layers before `Module.__init__` has run

@@ -4,6 +4,7 @@ import keras
 from keras import ops
 
 from msakeras.backend import distribute
+from msakeras.backend import keras_internals
 
 
 def densify(gradient):
@@ -120,17 +121,8 @@ class GlobalClipMultiOptimizer(keras.optimizers.MultiOptimizer):
             )
         super().build(sorted(var_list, key=lambda variable: variable.path))
         # `apply(grads)` without variables pairs `grads` with the caller's
-        # order, so the bookkeeping keeps that order (set past the
-        # optimizer's tracker, which would add the model's variables to
-        # the optimizer's own).
-        object.__setattr__(self, "_trainable_variables", var_list)
-        self._trainable_variables_indices.clear()
-        self._trainable_variables_indices.update(
-            {
-                self._var_key(variable): index
-                for index, variable in enumerate(var_list)
-            }
-        )
+        # order, so the bookkeeping keeps that order.
+        keras_internals.set_optimizer_variable_order(self, var_list)
 
     def load_own_variables(self, store):
         """Loads the saved state, refusing a layout that does not fit.
@@ -185,7 +177,9 @@ class GlobalClipMultiOptimizer(keras.optimizers.MultiOptimizer):
         for gradient, variable in zip(grads, trainable_variables):
             if gradient is None:
                 continue
-            index = self._var_to_optimizer_idx[self._var_key(variable)]
+            index = self._var_to_optimizer_idx[
+                keras_internals.optimizer_variable_key(self, variable)
+            ]
             groups[index].append((gradient, variable))
         for optimizer, pairs in zip(self._inner_optimizers, groups):
             if pairs:

@@ -79,10 +79,11 @@ def test_compiled_steps_equal_uncompiled(name):
         assert any(reason in str(w.message) for w in caught)
     else:
         assert compiled.jit_compile is True
-    stage = getattr(compiled, "_mi_stage", None)
-    if stage is not None and stage.model is not None:
-        # MMIM's stage-1 model follows the main model's setting.
-        assert stage.model.jit_compile is compiled.jit_compile
+    if compiled.auxiliary_optimizers():
+        # MMIM's stage-one model, as `fit` ran it, follows the main model's
+        # setting.
+        stage = compiled._stage_one_runner().built_model
+        assert stage.jit_compile is compiled.jit_compile
     assert len(eager_losses) == 3
     np.testing.assert_allclose(compiled_losses, eager_losses, atol=TOLERANCE)
     _assert_weights_close(compiled, eager, initial, steps=len(eager_losses))

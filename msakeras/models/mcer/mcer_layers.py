@@ -8,8 +8,8 @@ from keras import ops
 class ZeroPerSample(keras.layers.Layer):
     """`(batch,)` float zeros, one per sample of the input (no gradient).
 
-    MCER's stage-1 view (`MCERModel.mi_stage_model`, MMIM's two-stage
-    option) must accept the training batches, which carry `index`; this
+    MCER's stage-one model (`MCERModel.stage_one_model`, MMIM's
+    two-stage fit) must accept the training batches, which carry `index`; this
     layer connects that input to the output with value zero.
 
     Call arguments:

@@ -13,10 +13,10 @@ from msakeras.layers.fusion import gated_cross_modal_transformer
 from msakeras.layers.state import unimodal_label_generator
 from msakeras.models import msa_model
 from msakeras.models.common import argument_checks
+from msakeras.models.common import barber_agakov_bound
 from msakeras.models.common import self_mm_features
 from msakeras.models.mcer import mcer_layers
 from msakeras.models.mcer import mcer_presets
-from msakeras.models.mmim import mmim_mutual_information
 from msakeras.optimizers import self_mm_optimizer
 
 MODALITIES = self_mm_features.MODALITIES
@@ -32,13 +32,13 @@ TASK_PAIRS = {
 HEAD_REPRESENTATIONS = ("first", "masked_mean")
 # The MMILB critics' variable paths (frozen in the main optimizer when
 # `mmim_two_stage=True`).
-MMILB_PATTERN = mmim_mutual_information.MMILB_PATTERN
+MMILB_PATTERN = barber_agakov_bound.MMILB_PATTERN
 
 
 @keras.saving.register_keras_serializable(package="msakeras")
 class MCERModel(
     self_mm_features.SelfMMFeatures,
-    mmim_mutual_information.MMIMMutualInformation,
+    barber_agakov_bound.BarberAgakovBound,
     msa_model.MSAModel,
 ):
     """MCER: multimodal, unimodal and cross-modal tasks with bottlenecks.
@@ -101,7 +101,7 @@ class MCERModel(
     **State.** Both label generators are keyed by the `index` input and
     initialise themselves (see `UnimodalLabelGenerator`); the entropy
     memories are reset at every epoch start by the callback `fit`
-    attaches (`MMIMTwoStageCallback`, which also runs stage 1 when
+    attaches (`msakeras.training.TwoStageFit`, which also runs stage 1 when
     `mmim_two_stage`). `compile()` with no optimizer uses
     `make_optimizers()` (Self-MM groups with MCER Table III rates, MOSI).
 
@@ -565,9 +565,9 @@ class MCERModel(
     def _model_inputs(self):
         return mcer_inputs(self.audio_dim, self.vision_dim)
 
-    def _mi_stage_extra_terms(self, inputs):
+    def _stage_one_extra_terms(self, inputs):
         # `index` is an input of the training data; it joins the output
-        # with weight zero so that the stage-1 view accepts the same batches.
+        # with weight zero so that the stage-one model accepts the same batches.
         return [mcer_layers.ZeroPerSample(name="index_unused")(inputs["index"])]
 
     # --- optimisation ------------------------------------------------------
@@ -613,7 +613,7 @@ class MCERModel(
             extra_optimizers=extra,
             name="mcer_optimizer",
         )
-        stage_one = mmim_mutual_information.stage_one_optimizer(
+        stage_one = barber_agakov_bound.stage_one_optimizer(
             mi_learning_rate, l2_decay
         )
         return main, stage_one

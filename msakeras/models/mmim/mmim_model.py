@@ -10,8 +10,8 @@ from msakeras.layers.estimators import cpc_predictor
 from msakeras.layers.fusion import mlp_fusion
 from msakeras.models import msa_model
 from msakeras.models.common import argument_checks
+from msakeras.models.common import barber_agakov_bound
 from msakeras.models.common import modality_encoding
-from msakeras.models.mmim import mmim_mutual_information
 from msakeras.models.mmim import mmim_presets
 from msakeras.optimizers import coupled_l2_adam
 from msakeras.optimizers import global_clip_multi_optimizer
@@ -20,13 +20,11 @@ from msakeras.optimizers import variable_patterns
 # Regex of the critics' variable paths. The text encoder's group is keyed
 # by its exact paths (`variables_pattern`): keras-hub names BERT's weights
 # outside the encoder's scope.
-MMILB_PATTERN = mmim_mutual_information.MMILB_PATTERN
+MMILB_PATTERN = barber_agakov_bound.MMILB_PATTERN
 
 
 @keras.saving.register_keras_serializable(package="msakeras")
-class MMIMModel(
-    mmim_mutual_information.MMIMMutualInformation, msa_model.MSAModel
-):
+class MMIMModel(barber_agakov_bound.BarberAgakovBound, msa_model.MSAModel):
     """MultiModal InfoMax: hierarchical MI maximisation for MSA.
 
     Architecture (`docs/models/mmim.md`, paper §3):
@@ -59,9 +57,10 @@ class MMIMModel(
     **Two-stage training inside `model.fit`.** Each epoch first maximises
     `lld` updating only the MMILB critics (stage 1, "learning q"), then
     trains everything else on `L` (stage 2) while the critics stay fixed.
-    `MMIMModel.fit` attaches `MMIMTwoStageCallback`, which resets the
-    entropy memory and runs stage 1 over the training data at every epoch
-    start, so plain `model.fit(train, validation_data=valid, epochs=E)`
+    `training_callbacks()` declares the procedure (`msakeras.training`:
+    `EpochStartReset` empties the entropy memories and `TwoStageFit` runs
+    stage 1 over the training data at every epoch start), and
+    `MSAModel.fit` runs it, so plain `model.fit(train, validation_data=valid, epochs=E)`
     runs the published algorithm with the caller's callbacks seeing one
     epoch each. `two_stage=False` trains stage 2 alone.
     `compile()` with no optimizer builds the paper's optimizers: Adam with
@@ -346,7 +345,7 @@ class MMIMModel(
             global_clipnorm=global_clipnorm,
             name="main_optimizer",
         )
-        stage_one = mmim_mutual_information.stage_one_optimizer(
+        stage_one = barber_agakov_bound.stage_one_optimizer(
             mi_learning_rate, l2_decay, global_clipnorm=global_clipnorm
         )
         return main, stage_one

@@ -1,13 +1,19 @@
-"""`MMIMMutualInformation`: MMIM's BA-bound stage (MMIM, MCER's `L_MI`)."""
+"""`BarberAgakovBound`: MMIM's input-level MI objective (MMIM, MCER's `L_MI`).
+
+The critics, the entropy over the batch-history memories, the stage-one
+model and optimizer of MMIM's two-stage fit: the whole BA bound in one file.
+"""
 
 import keras
 from keras import ops
 
+from msakeras import losses
+from msakeras import training
+from msakeras.layers.common import stop_gradient
 from msakeras.layers.estimators import mmilb
 from msakeras.layers.state import batch_history_memory
 from msakeras.models import msa_model
 from msakeras.models.common import modality_encoding
-from msakeras.models.mmim import mmim_training
 from msakeras.optimizers import coupled_l2_adam
 from msakeras.optimizers import global_clip_multi_optimizer
 
@@ -19,7 +25,7 @@ MMILB_PATTERN = "(.*/)?mmilb_.*"
 MI_MODALITIES = ("vision", "audio")
 
 
-class MMIMMutualInformation:
+class BarberAgakovBound:
     """Mixin of MMIM's input-level MI stage (MMIM; MCER's `L_MI`).
 
     MMIM (Han et al., EMNLP 2021, §3.2, eqs. 3–6) lower-bounds the MI
@@ -30,7 +36,7 @@ class MMIMMutualInformation:
     this batch and the previous one (`BatchHistoryMemory`, reset every
     epoch). Two-stage training (§3.4) maximises `lld` over the critics
     alone at every epoch start (stage 1, the stage-1 view built by
-    `mi_stage_model`) and then trains the rest with the critics fixed.
+    `stage_one_model`) and then trains the rest with the critics fixed.
 
     The mixin sets `mmilb_text_vision`, `mmilb_text_audio`,
     `memory_vision`, `memory_audio` (layer names `mmilb_text_<m>`,
@@ -113,7 +119,7 @@ class MMIMMutualInformation:
     def _mi_entropy(self, y, y_pred, gather=None):
         """`H_tv + H_ta` as added to the loss; writes this batch to memory.
 
-        `mmim_training.ba_entropy_and_update_memory` on the entropy
+        `ba_entropy_and_update_memory` on the entropy
         projections; `gather` (e.g. `distribute.gather_replicas`) is
         applied to the labels and projections first (data parallel).
         """
@@ -131,7 +137,7 @@ class MMIMMutualInformation:
                 )
                 for modality, projection in projections.items()
             }
-        return mmim_training.ba_entropy_and_update_memory(
+        return ba_entropy_and_update_memory(
             y,
             projections,
             {
@@ -156,18 +162,18 @@ class MMIMMutualInformation:
         """Fresh named `keras.Input`s of the model (for the stage-1 view)."""
         raise NotImplementedError
 
-    def _mi_stage_extra_terms(self, inputs):
+    def _stage_one_extra_terms(self, inputs):
         """Per-sample zero terms joining inputs the bounds do not read."""
         return []
 
-    def mi_stage_model(self):
+    def stage_one_model(self):
         """A model over the encoders and the critics whose output is the
         stage-1 objective: the per-sample `lld_tv + lld_ta` (maximised)."""
         inputs = self._model_inputs()
         _, embeddings = modality_encoding.encode_modalities(self, inputs)
         if self.stage_one_gradients == "critics":
             embeddings = {
-                modality: mmim_training.StopGradient(
+                modality: stop_gradient.StopGradient(
                     name=f"stop_gradient_{modality}"
                 )(value)
                 for modality, value in embeddings.items()
@@ -176,109 +182,85 @@ class MMIMMutualInformation:
             critic(embeddings["text"], embeddings[modality])["log_likelihood"]
             for modality, (critic, _) in self._critics().items()
         ]
-        bounds.extend(self._mi_stage_extra_terms(inputs))
+        bounds.extend(self._stage_one_extra_terms(inputs))
         # An `MSAModel` so that its training forward goes through DDP on
         # torch like the main model's (`MSAModel.__call__`).
         return msa_model.MSAModel(
             inputs,
             keras.layers.Add(name="lld_sum")(bounds),
-            name=f"{self.name}_mi_stage",
+            name=f"{self.name}_stage_one",
         )
 
-    def _stage_one_state(self):
-        state = self.__dict__.get("_mi_stage")
-        if state is None:
-            state = mmim_training.StageOneState()
-            # `object.__setattr__`: a plain holder Keras does not track.
-            object.__setattr__(self, "_mi_stage", state)
-        return state
+    def _stage_one_runner(self):
+        # A plain holder (`msakeras.training.StageOne`), not tracked: the
+        # stage-one model and optimizer are not this model's saved state.
+        # Created on first use (`compile` or `fit`), after `__init__`.
+        if "_stage_one_holder" not in vars(self):
+            self._stage_one_holder = training.StageOne(
+                self.stage_one_model,
+                lambda: self.make_optimizers()[1],
+            )
+        return self._stage_one_holder
 
     def _set_stage_one_optimizer(self, optimizer, stage_one_optimizer):
         """Resolves `"auto"` optimizers (`make_optimizers`); returns the
-        main one and holds the stage-1 one (a fresh stage-1 view)."""
+        main one and holds the stage-one one (a fresh stage-one model)."""
         if optimizer == "auto" or stage_one_optimizer == "auto":
             main, stage_one = self.make_optimizers()
             optimizer = main if optimizer == "auto" else optimizer
             if stage_one_optimizer == "auto":
                 stage_one_optimizer = stage_one
-        # Held outside Keras's tracking: the stage-1 optimizer belongs to the
-        # stage-1 view, not to this model's saved state.
-        state = self._stage_one_state()
-        state.optimizer = stage_one_optimizer
-        state.model = None
+        self._stage_one_runner().set_optimizer(stage_one_optimizer)
         return optimizer
 
     def stage_one(self):
-        """The compiled stage-1 model (built on first use).
+        """The compiled stage-one model (built on first use).
 
         Its `jit_compile` follows this model's (`compile(jit_compile=...)`
         or a later `model.jit_compile = ...`).
         """
-        state = self._stage_one_state()
-        jit_compile = self.jit_compile if self.compiled else "auto"
-        if state.model is None:
-            if state.optimizer is None:
-                _, state.optimizer = self.make_optimizers()
-            state.model = self.mi_stage_model()
-            state.model.jit_compile_unsupported = self.jit_compile_unsupported
-            state.model.compile(
-                optimizer=state.optimizer,
-                loss=mmim_training.MaximizeOutput(),
-                metrics=None,
-                jit_compile=jit_compile,
-            )
-        elif self.compiled and state.model.jit_compile != jit_compile:
-            state.model.jit_compile = jit_compile
-        return state.model
+        return self._stage_one_runner().model(
+            jit_compile=self.jit_compile if self.compiled else None,
+            jit_compile_unsupported=self.jit_compile_unsupported,
+        )
 
     def auxiliary_optimizers(self):
-        """Optimizers besides `self.optimizer` whose state a resume needs.
+        """The stage-one optimizer when `fit` runs stage one.
 
-        The stage-1 optimizer lives outside Keras's tracking (it is not in
-        `save_weights`); `msakeras.callbacks.ResumableBackup` saves and
-        restores its variables. Built here if stage 1 has not run yet, as
-        `fit` would build it.
+        It lives outside Keras's tracking (it is not in `save_weights`);
+        `msakeras.callbacks.ResumableBackup` saves and restores its
+        variables. Built here if stage one has not run yet, as `fit`
+        would build it.
         """
         if not self.runs_stage_one():
             return []
-        stage_model = self.stage_one()
-        optimizer = stage_model.optimizer
-        if not optimizer.built:
-            optimizer.build(stage_model.trainable_variables)
-        return [optimizer]
+        return [
+            self._stage_one_runner().built_optimizer(
+                jit_compile=self.jit_compile if self.compiled else None,
+                jit_compile_unsupported=self.jit_compile_unsupported,
+            )
+        ]
 
-    def fit(
-        self,
-        x=None,
-        y=None,
-        batch_size=None,
-        epochs=1,
-        callbacks=None,
-        **kwargs,
-    ):
-        """`keras.Model.fit` that resets the entropy memories every epoch
-        and first runs stage 1 when `runs_stage_one()`."""
-        callbacks = list(callbacks or [])
-        callbacks.insert(
-            0,
-            mmim_training.MMIMTwoStageCallback(
-                self,
-                x,
-                y,
-                batch_size=batch_size,
-                stage_one_fraction=self.stage_one_fraction,
-                run_stage_one=self.runs_stage_one(),
-                shuffle=kwargs.get("shuffle", True),
-            ),
-        )
-        return super().fit(
-            x,
-            y,
-            batch_size=batch_size,
-            epochs=epochs,
-            callbacks=callbacks,
-            **kwargs,
-        )
+    def training_callbacks(self, x, y=None, batch_size=None, shuffle=True):
+        """Empties the entropy memories at every epoch start, then (when
+        `runs_stage_one()`) runs stage one (`msakeras.training`)."""
+        callbacks = [
+            training.EpochStartReset(
+                [memory for _, memory in self._critics().values()]
+            )
+        ]
+        if self.runs_stage_one():
+            callbacks.append(
+                training.TwoStageFit(
+                    self.stage_one,
+                    x,
+                    y,
+                    batch_size=batch_size,
+                    stage_one_fraction=self.stage_one_fraction,
+                    shuffle=shuffle,
+                )
+            )
+        return callbacks
 
 
 def stage_one_optimizer(mi_learning_rate, l2_decay, global_clipnorm=None):
@@ -298,5 +280,62 @@ def stage_one_optimizer(mi_learning_rate, l2_decay, global_clipnorm=None):
             },
         ),
         global_clipnorm=global_clipnorm,
-        name="mi_stage_optimizer",
+        name="stage_one_optimizer",
     )
+
+
+def ba_entropy_and_update_memory(
+    y, projections, memories, entropy_tracker=None, skipped_tracker=None
+):
+    """MMIM's `Σ_pairs H` as added to the loss; writes this batch to memory.
+
+    For each modality, the entropy of a two-component Gaussian mixture
+    over the projected vectors of the current batch and the memory's
+    previous batch (`docs/building_blocks.md`): classes follow the multimodal
+    label,
+    positive `y > 0`, negative `y < 0` (zero-labelled samples join
+    neither, official code); `H = ¼ (logdet Σ_pos + logdet Σ_neg)`.
+    Batches 0 and 1 of an epoch do not add `H` (the official loop; the
+    memory counts batches and is reset every epoch); a class with fewer
+    than `width + 1` samples is skipped and counted. Shared by MMIM and
+    MCER's `L_MI`.
+
+    Args:
+        y: float `(batch,)` or `(batch, 1)`. Multimodal labels.
+        projections: dict modality -> float `(batch, width)`.
+        memories: dict modality -> `BatchHistoryMemory` (same keys).
+        entropy_tracker, skipped_tracker: optional `Mean` / `Sum` metrics.
+
+    Returns:
+        float scalar: the sum of the included entropies.
+    """
+    labels = ops.reshape(ops.cast(y, "float32"), (-1,))
+    class_weights = ops.stack(
+        [ops.cast(labels > 0, "float32"), ops.cast(labels < 0, "float32")],
+        axis=-1,
+    )
+    total = 0.0
+    for modality, memory in memories.items():
+        current = ops.cast(projections[modality], "float32")
+        stored_vectors, stored_weights = memory.read()
+        vectors = ops.concatenate([stored_vectors, current], axis=0)
+        weights = ops.concatenate([stored_weights, class_weights], axis=0)
+        width = current.shape[-1]
+        entropies, valid = losses.class_conditional_gaussian_entropy(
+            vectors, weights, min_samples=width + 1
+        )
+        # 0.5 · Σ_c ½ logdet Σ_c = ¼ (logdet Σ_pos + logdet Σ_neg).
+        entropy = 0.5 * ops.sum(entropies)
+        counter = memory.batch_counter
+        included = ops.cast(counter >= 2, "float32")
+        computed = ops.cast(counter >= 1, "float32")
+        if entropy_tracker is not None:
+            entropy_tracker.update_state(entropy, sample_weight=computed)
+        if skipped_tracker is not None:
+            skipped_tracker.update_state(
+                computed * ops.sum(1.0 - ops.cast(valid, "float32"))
+            )
+        total = total + included * entropy
+        memory.write(current, class_weights)
+        memory.increment()
+    return total
