@@ -7,9 +7,11 @@ backend, where Keras's generic LSTM/GRU runs a Python loop over time steps
 on CPU while torch's fused `nn.LSTM`/`nn.GRU` kernels run the whole
 sequence at once; and `CoupledL2Adam`'s step under torch
 (`torch_adam`: multi-tensor kernels instead of a loop over variables).
-"""
 
-import keras
+Importing this package imports no framework: `msakeras/__init__.py`
+applies `tensorflow_guard` (which must run before Keras is imported) from
+here, so Keras is imported inside the functions below.
+"""
 
 _REDUCED_PRECISION = ("float16", "bfloat16")
 
@@ -25,6 +27,8 @@ def recurrent_dtype_policy(policy):
     step. Keras casts the inputs on the way in; the caller's next layer
     casts the float32 outputs back to its own compute dtype.
     """
+    import keras
+
     policy = keras.dtype_policies.get(policy)
     if policy.compute_dtype in _REDUCED_PRECISION:
         return keras.dtype_policies.DTypePolicy("float32")
@@ -40,6 +44,8 @@ def run_recurrent(layer, inputs, training=None):
     (`msakeras.backend.torch_recurrent`); otherwise the layer is called.
     Both give the same outputs and gradients (tests/backend).
     """
+    import keras
+
     if keras.config.backend() == "torch" and not isinstance(
         inputs, keras.KerasTensor
     ):

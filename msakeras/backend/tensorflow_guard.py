@@ -14,6 +14,10 @@ library into someone else's program: the recipes set
 `msakeras/__init__.py` applies it. Under it `import tensorflow` raises
 `ImportError` (keras-hub treats TensorFlow as absent); `allow_tensorflow()`
 lifts it again (TensorBoard logs, which Keras writes through `tf.summary`).
+Under torch the same guard keeps JAX out too: Keras imports `jax` from
+`keras/src/callbacks/orbax_checkpoint.py` whenever it is installed (an
+`ImportError` is handled there), which cost about 110 MB of resident
+memory in a torch run that never uses it (import peak 644 -> 532 MB).
 This module imports only the standard library.
 """
 
@@ -22,6 +26,8 @@ import sys
 
 ENVIRONMENT_VARIABLE = "MSAKERAS_KEEP_TENSORFLOW_OUT"
 _MODULES = ("tensorflow", "tensorflow_text")
+# Kept out of a torch process as well (nothing under torch uses JAX).
+_JAX_MODULES = ("jax", "jaxlib")
 
 
 def _keras_backend():
@@ -34,7 +40,8 @@ def _keras_backend():
 
 
 def keep_tensorflow_out_if_requested():
-    """Blocks `import tensorflow` when the environment asks for it.
+    """Blocks `import tensorflow` (and, under torch, `import jax`) when the
+    environment asks for it.
 
     Applies when `MSAKERAS_KEEP_TENSORFLOW_OUT=1`, the Keras backend is not
     TensorFlow, and TensorFlow is not imported yet.
@@ -44,8 +51,12 @@ def keep_tensorflow_out_if_requested():
     """
     if os.environ.get(ENVIRONMENT_VARIABLE) != "1":
         return False
-    if _keras_backend() == "tensorflow":
+    backend = _keras_backend()
+    if backend == "tensorflow":
         return False
+    if backend == "torch" and sys.modules.get("jax") is None:
+        for name in _JAX_MODULES:
+            sys.modules[name] = None
     if sys.modules.get("tensorflow") is not None:
         return False  # already imported by the caller: nothing to save
     for name in _MODULES:

@@ -35,6 +35,7 @@ splits, _ = msakeras.data.generate_synthetic_splits(
 x = {t.name: splits["train"][t.name] for t in model.inputs}
 y = splits["train"]["label"]
 model.fit(x, y, batch_size=4, epochs=1, verbose=0)
+jax_loaded = sys.modules.get("jax") is not None
 blocked_import = False
 try:
     import tensorflow  # noqa: F401
@@ -45,6 +46,7 @@ tensorflow_guard.allow_tensorflow()
 import tensorflow  # noqa: E402,F811
 print(json.dumps({
     "blocked_while_training": loaded_before,
+    "jax_loaded": jax_loaded,
     "loaded_after_allow": sys.modules.get("tensorflow") is not None,
 }))
 """
@@ -71,6 +73,8 @@ class TensorFlowGuardTest(TestCase):
     def test_recipe_process_trains_under_torch_without_tensorflow(self):
         outcome = run(TRAIN_WITHOUT_TENSORFLOW, "torch")
         self.assertTrue(outcome["blocked_while_training"])
+        # Keras imports JAX whenever installed (orbax callback): kept out.
+        self.assertFalse(outcome["jax_loaded"])
         # `--tensorboard` lifts the block: TensorFlow loads again.
         self.assertTrue(outcome["loaded_after_allow"])
 
