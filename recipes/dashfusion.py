@@ -54,12 +54,17 @@ Usage:
 import sys
 
 try:  # installed: msakeras.recipes.<name>
-    from . import common
+    from . import common  # noqa: F401  (first: keeps TensorFlow out)
 except ImportError:  # python recipes/<name>.py (recipes/ on sys.path)
-    import common
+    import common  # noqa: F401
 
 import msakeras
 from msakeras import experiment
+from msakeras.experiment import device_settings
+from msakeras.experiment import recipe_arguments
+from msakeras.experiment import run_data
+from msakeras.experiment import run_results
+from msakeras.experiment import seed_loop
 from msakeras.models import presets
 from msakeras.models.dashfusion import dashfusion_presets
 
@@ -86,7 +91,7 @@ EMBEDDED_DEFAULTS = {
 
 
 def parse_args(argv=None):
-    parser = common.base_parser("dashfusion", __doc__)
+    parser = recipe_arguments.base_parser("dashfusion", __doc__)
     parser.add_argument(
         "--no-temporal-alignment",
         action="store_true",
@@ -115,7 +120,7 @@ def parse_args(argv=None):
         "ablation",
     )
     args = parser.parse_args(argv)
-    args = common.finish_args(
+    args = recipe_arguments.finish_args(
         args, "dashfusion", HYPERPARAMETERS, EMBEDDED_DEFAULTS
     )
     # Official `check_and_save`: from epoch 2 (`epoch > 1`), `>=` replaces.
@@ -151,7 +156,7 @@ def build_model(args):
         settings[key] = max(settings[key], stored)
     return msakeras.models.DashFusionModel.from_preset(
         f"dashfusion_{args.dataset}",
-        text_encoder=common.make_text_encoder(args),
+        text_encoder=run_data.make_text_encoder(args),
         audio_dim=args.attributes["audio_dim"],
         vision_dim=args.attributes["vision_dim"],
         temporal_alignment=not args.no_temporal_alignment,
@@ -199,13 +204,23 @@ def prepare_training(args, model, train, seed):
     return sampler, [refresh]
 
 
+def train(model, data, valid, callbacks, **options):
+    """One seed: `model` comes compiled from its preset.
+
+    `data`: the partner sampler (`prepare_training`) or plain batches.
+    """
+    return model.fit(
+        data, validation_data=valid, callbacks=callbacks, **options
+    )
+
+
 def main(argv=None):
     args = parse_args(argv)
-    common.set_precision(args)
-    scores_by_seed, baselines = common.train_seeds(
-        args, build_model, prepare_training=prepare_training
+    device_settings.set_precision(args)
+    scores_by_seed, baselines = seed_loop.train_seeds(
+        args, build_model, train, prepare_training=prepare_training
     )
-    common.write_results(args, scores_by_seed, baselines)
+    run_results.write_results(args, scores_by_seed, baselines)
     return scores_by_seed
 
 

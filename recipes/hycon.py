@@ -26,10 +26,16 @@ import os
 import sys
 
 try:  # installed: msakeras.recipes.<name>
-    from . import common
+    from . import common  # noqa: F401  (first: keeps TensorFlow out)
 except ImportError:  # python recipes/<name>.py (recipes/ on sys.path)
-    import common
+    import common  # noqa: F401
 import msakeras
+from msakeras.experiment import checkpoint_scoring
+from msakeras.experiment import device_settings
+from msakeras.experiment import recipe_arguments
+from msakeras.experiment import run_data
+from msakeras.experiment import run_results
+from msakeras.experiment import seed_loop
 from msakeras.models import presets
 from msakeras.models.hycon import hycon_presets
 
@@ -69,7 +75,7 @@ make_optimizer = hycon_presets.make_optimizer
 
 
 def parse_args(argv=None):
-    parser = common.base_parser("hycon", __doc__)
+    parser = recipe_arguments.base_parser("hycon", __doc__)
     parser.add_argument(
         "--fusion",
         choices=msakeras.models.hycon.hycon_model.FUSIONS,
@@ -127,7 +133,9 @@ def parse_args(argv=None):
         args.output_dir = os.path.join(
             "saved_models", f"hycon_{dataset}", "runs_" + "_".join(variant)
         )
-    args = common.finish_args(args, "hycon", HYPERPARAMETERS, EMBEDDED_DEFAULTS)
+    args = recipe_arguments.finish_args(
+        args, "hycon", HYPERPARAMETERS, EMBEDDED_DEFAULTS
+    )
     settings = args.hyperparameters
     settings.update(ABLATIONS[args.ablation])
     if args.margin is not None:
@@ -139,7 +147,7 @@ def build_model(args):
     settings = dict(args.hyperparameters)
     return msakeras.models.HyConModel.from_preset(
         f"hycon_{args.dataset}",
-        text_encoder=common.make_text_encoder(args),
+        text_encoder=run_data.make_text_encoder(args),
         audio_dim=args.attributes["audio_dim"],
         vision_dim=args.attributes["vision_dim"],
         last_valid_step=args.last_step == "valid",
@@ -153,15 +161,28 @@ def build_model(args):
     )
 
 
+def train(model, data, valid, callbacks, **options):
+    """One seed: `model` comes compiled from its preset.
+
+    HyCon's objective (MAE + IAMCL + IEMCL + SCL) is its `train_step`.
+    """
+    return model.fit(
+        data, validation_data=valid, callbacks=callbacks, **options
+    )
+
+
 def main(argv=None):
     args = parse_args(argv)
-    common.set_precision(args)
+    device_settings.set_precision(args)
     # HyCon's paper reports the MAG-BERT protocol (MOSI/MOSEI only).
     extra = () if args.dataset == "sims" else ("mag_bert",)
-    scores_by_seed, baselines = common.train_seeds(
-        args, build_model, evaluate=common.checkpoint_evaluator(extra)
+    scores_by_seed, baselines = seed_loop.train_seeds(
+        args,
+        build_model,
+        train,
+        evaluate=checkpoint_scoring.checkpoint_evaluator(extra),
     )
-    common.write_results(args, scores_by_seed, baselines)
+    run_results.write_results(args, scores_by_seed, baselines)
     return scores_by_seed
 
 

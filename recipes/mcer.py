@@ -35,11 +35,16 @@ Usage:
 import sys
 
 try:  # installed: msakeras.recipes.<name>
-    from . import common
+    from . import common  # noqa: F401  (first: keeps TensorFlow out)
 except ImportError:  # python recipes/<name>.py (recipes/ on sys.path)
-    import common
+    import common  # noqa: F401
 
 import msakeras
+from msakeras.experiment import device_settings
+from msakeras.experiment import recipe_arguments
+from msakeras.experiment import run_data
+from msakeras.experiment import run_results
+from msakeras.experiment import seed_loop
 from msakeras.models import presets
 from msakeras.models.mcer import mcer_presets
 
@@ -64,7 +69,7 @@ OPTIMIZER_KEYS = mcer_presets.OPTIMIZER_KEYS
 
 
 def parse_args(argv=None):
-    parser = common.base_parser("mcer", __doc__)
+    parser = recipe_arguments.base_parser("mcer", __doc__)
     parser.add_argument(
         "--without-kl-m",
         action="store_true",
@@ -110,7 +115,9 @@ def parse_args(argv=None):
         help="MMIM's separate stage-1 critic training every epoch",
     )
     args = parser.parse_args(argv)
-    args = common.finish_args(args, "mcer", HYPERPARAMETERS, EMBEDDED_DEFAULTS)
+    args = recipe_arguments.finish_args(
+        args, "mcer", HYPERPARAMETERS, EMBEDDED_DEFAULTS
+    )
     settings = args.hyperparameters
     for flag, key in (
         ("without_kl_m", "fusion_kl_weight"),
@@ -140,7 +147,7 @@ def build_model(args):
     settings = args.hyperparameters
     return msakeras.models.MCERModel.from_preset(
         f"mcer_{args.dataset}",
-        text_encoder=common.make_text_encoder(args),
+        text_encoder=run_data.make_text_encoder(args),
         audio_dim=args.attributes["audio_dim"],
         vision_dim=args.attributes["vision_dim"],
         num_train_samples=num_train_samples(args),
@@ -153,9 +160,19 @@ def build_model(args):
     )
 
 
+def train(model, data, valid, callbacks, **options):
+    """One seed: `model` comes compiled from its preset.
+
+    One `fit` trains all of MCER's tasks (gradient accumulation inside).
+    """
+    return model.fit(
+        data, validation_data=valid, callbacks=callbacks, **options
+    )
+
+
 def main(argv=None):
     args = parse_args(argv)
-    common.set_precision(args)
+    device_settings.set_precision(args)
     settings = args.hyperparameters
     print(
         f"MCER: α {settings['fusion_kl_weight']}, β "
@@ -164,9 +181,8 @@ def main(argv=None):
         f"cross-modal tasks {settings['cross_modal_tasks'] or 'none'}, "
         f"L {settings['cross_modal_layers']}, d {settings['cross_modal_dim']}"
     )
-    scores_by_seed, baselines = common.train_seeds(args, build_model)
-    common.write_results(args, scores_by_seed, baselines)
-    common.export_models(args, sorted(scores_by_seed))
+    scores_by_seed, baselines = seed_loop.train_seeds(args, build_model, train)
+    run_results.write_results(args, scores_by_seed, baselines)
     return scores_by_seed
 
 
