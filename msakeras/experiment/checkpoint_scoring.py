@@ -13,6 +13,17 @@ import numpy as np
 from msakeras import data as msa_data
 from msakeras import metrics
 
+# What the ridge baselines read of a split.
+RIDGE_KEYS = (
+    "text_token_ids",
+    "text_padding_mask",
+    "audio",
+    "audio_mask",
+    "vision",
+    "vision_mask",
+    "label",
+)
+
 
 def evaluate_checkpoint(args, directory, test):
     """Scores the selected `model.keras` on the test data read once."""
@@ -94,8 +105,11 @@ def ridge_baselines(args, test):
 
     Fitted on train (alpha by leave-one-out on train), scored on `test`, the
     `HeldOutTestData` of the first seed's sealed read: no extra test read.
+    Both splits are read in batches (`msakeras.data.iterate_split`).
     """
-    train = msa_data.load_split(args.data, "train")
-    return metrics.single_modality_ridge_baselines(
-        train, test.arrays, args.dataset, alpha="auto"
+    return metrics.ridge_baselines_from_batches(
+        lambda: msa_data.iterate_split(args.data, "train", RIDGE_KEYS),
+        test.batches(RIDGE_KEYS),
+        args.dataset,
+        alpha="auto",
     )

@@ -11,6 +11,7 @@ import pandas as pd
 
 import msakeras
 from msakeras.experiment import RECEIPT_FIELDS
+from msakeras.experiment import HeldOutTestData
 from msakeras.experiment import HeldOutTestSplit
 from msakeras.experiment import TestSplitAccessError
 from msakeras.experiment import checkpoint_scoring
@@ -48,34 +49,60 @@ def recorded_test_access():
 
     Yields `(reads, openings)`: the `HeldOutTestSplit.read` calls, and one
     `True`/`False` per access to a test group, `True` when it happened
-    inside the sealed read. Any other path to the test split (a
-    `FeatureSequence`, `load_split`, `open_dataset`) goes through
-    `h5py.Group.__getitem__` and shows up as `False`.
+    through the sealed read: inside `read` or through the
+    `HeldOutTestData` it returns (which streams the split in batches).
+    Any other path to the test split (a `FeatureSequence`, `load_split`,
+    `open_dataset`) goes through `h5py.Group.__getitem__` and shows up as
+    `False`.
     """
-    reads, openings, inside = [], [], [False]
+    reads, openings, inside = [], [], [0]
+    originals = {
+        name: getattr(HeldOutTestData, name)
+        for name in ("predict", "labels", "keys", "batches")
+    }
     original_read = HeldOutTestSplit.read
     original_getitem = h5py.Group.__getitem__
 
-    def counting_read(split, sealed):
-        reads.append(sealed.best_epoch)
-        inside[0] = True
-        try:
-            return original_read(split, sealed)
-        finally:
-            inside[0] = False
+    def sealed(function):
+        def call(*args, **kwargs):
+            inside[0] += 1
+            try:
+                return function(*args, **kwargs)
+            finally:
+                inside[0] -= 1
+
+        return call
+
+    def sealed_batches(data, *args, **kwargs):
+        iterator = sealed(originals["batches"])(data, *args, **kwargs)
+        next_batch = sealed(next)
+        while True:
+            try:
+                yield next_batch(iterator)
+            except StopIteration:
+                return
+
+    def counting_read(split, selection):
+        reads.append(selection.best_epoch)
+        return sealed(original_read)(split, selection)
 
     def recording_getitem(group, name):
         if isinstance(name, str) and name.strip("/").split("/")[0] == "test":
             if group.name == "/":
-                openings.append(inside[0])
+                openings.append(inside[0] > 0)
         return original_getitem(group, name)
 
     HeldOutTestSplit.read = counting_read
+    for name in ("predict", "labels", "keys"):
+        setattr(HeldOutTestData, name, sealed(originals[name]))
+    HeldOutTestData.batches = sealed_batches
     h5py.Group.__getitem__ = recording_getitem
     try:
         yield reads, openings
     finally:
         HeldOutTestSplit.read = original_read
+        for name, function in originals.items():
+            setattr(HeldOutTestData, name, function)
         h5py.Group.__getitem__ = original_getitem
 
 
