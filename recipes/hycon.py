@@ -5,10 +5,8 @@ Representation for Multimodal Sentiment Analysis". IEEE Transactions on
 Affective Computing, 2023. https://arxiv.org/abs/2109.01797 — no official
 code; the encoders follow the authors' MIB/MCL code (`docs/models/hycon.md`).
 
-Paper (Tables 1-2, MAG-BERT protocol, `docs/protocol.md`; aligned MAG-BERT
-features, not the MMSA release): MOSI Acc-7 46.6, Acc-2 85.2, F1 85.1,
-MAE 0.713, Corr 0.790; MOSEI 52.8 / 85.4 / 85.6 / 0.601 / 0.776.
-We print the MMSA metric set and the MAG-BERT set (`MAGBERT_*` columns).
+Paper results (Tables 1-2, MAG-BERT protocol): `docs/models/hycon.md`;
+we print the MMSA metric set and the MAG-BERT set (`MAGBERT_*` columns).
 
 Training: MAE + λ1 IAMCL + λ2 IEMCL + λ3 SCL on the unimodal vectors (see
 `msakeras.models.HyConModel`). `--fusion` picks Table 4's variant,
@@ -22,7 +20,6 @@ Usage:
     python recipes/hycon.py --data mosi.h5 --margin 0.7 --seeds 1111 1112
 """
 
-import os
 import sys
 
 try:  # installed: msakeras.recipes.<name>
@@ -70,8 +67,6 @@ ABLATIONS = {
     "no_iemcl": {"inter_modal_weight": 0.0},
     "no_scl": {"semi_contrastive_weight": 0.0},
 }
-NON_TEXT_PATTERN = hycon_presets.NON_TEXT_PATTERN
-make_optimizer = hycon_presets.make_optimizer
 
 
 def parse_args(argv=None):
@@ -119,20 +114,12 @@ def parse_args(argv=None):
         "proxy code); default: padded keys are masked",
     )
     args = parser.parse_args(argv)
-    variant = [
-        name
-        for name, default in (
-            (args.fusion, "add"),
-            (args.ablation, "none"),
-            (None if args.margin is None else f"margin{args.margin:g}", None),
-        )
-        if name != default
-    ]
-    if args.output_dir is None and variant:
-        dataset = args.dataset or "mosi"
-        args.output_dir = os.path.join(
-            "saved_models", f"hycon_{dataset}", "runs_" + "_".join(variant)
-        )
+    margin = None if args.margin is None else f"margin{args.margin:g}"
+    recipe_arguments.set_variant_output_dir(
+        args,
+        "hycon",
+        [(args.fusion, "add"), (args.ablation, "none"), (margin, None)],
+    )
     args = recipe_arguments.finish_args(
         args, "hycon", HYPERPARAMETERS, EMBEDDED_DEFAULTS
     )

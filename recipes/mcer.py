@@ -6,25 +6,14 @@ built from Self-MM (SLGM/CLGM = ULGM), MMIM (L_MI), MIB (VIB heads) and
 BBFN (gated cross-modal transformer, discriminator; MCER's ref. [15]);
 see `msakeras.models.MCERModel` and `docs/models/mcer.md`
 
-Paper (Table I): MOSI MAE 0.699, Corr 0.799, Acc-7 45.34,
-Acc-2 84.69 / 86.74, F1 84.63 / 86.73; MOSEI MAE 0.532, Corr 0.769,
-Acc-7 54.00, Acc-2 83.49 / 86.10, F1 83.80 / 86.03.
+Paper results (Table I) and settings: `docs/models/mcer.md`; the
+embedded (no `--data`) run's smaller sizes: there, "Recipe".
 
 Ablations (paper Tables IV-V): `--without-kl-m` (w/o L_m, α = 0),
 `--without-kl-s` (w/o L_avl, β = 0), `--without-dc` (w/o L_dc, γ = 0),
 `--without-mi` (w/o L_MI, η = 0), `--without-cross-task` (the "M, S"
 model: no cross-modal branch), `--cross-tasks text vision` (the
 "M, S, C, m_t, m_v" rows).
-
-The no-argument run (embedded synthetic MOSI-shaped data, bundled MiniLM)
-uses smaller cross-modal and bottleneck sizes than the paper so that it
-finishes in minutes on 2 CPU cores: `EMBEDDED_DEFAULTS` below (L = 1
-gated level, d = 32, 4 heads, BiGRU width 32, VIB hidden 128, audio and
-vision frames averaged over windows of 5 before the cross-modal branch
-(375/500 -> 75/100 steps), no gradient accumulation, text rate 1e-4,
-4 epochs; about 3.3 s of CPU per 32-sample step under torch). With
-`--data` the paper's settings apply (L = 2, d = 40, 5 heads, no frame
-pooling, VIB hidden 1024).
 
 Usage:
     python recipes/mcer.py                       # embedded synthetic MOSI
@@ -64,27 +53,19 @@ EMBEDDED_DEFAULTS = {
     "bottleneck_hidden_dim": 128,
     "frame_pool_size": 5,
 }
-MODEL_KEYS = mcer_presets.MODEL_KEYS
-OPTIMIZER_KEYS = mcer_presets.OPTIMIZER_KEYS
+# Table IV: each switch zeroes one objective weight.
+ABLATIONS = {
+    "--without-kl-m": ("fusion_kl_weight", "w/o L_m (Table IV): α = 0"),
+    "--without-kl-s": ("unimodal_kl_weight", "w/o L_avl (Table IV): β = 0"),
+    "--without-dc": ("discriminator_weight", "w/o L_dc (Table IV): γ = 0"),
+    "--without-mi": ("mi_weight", "w/o L_MI (Table IV): η = 0"),
+}
 
 
 def parse_args(argv=None):
     parser = recipe_arguments.base_parser("mcer", __doc__)
-    parser.add_argument(
-        "--without-kl-m",
-        action="store_true",
-        help="w/o L_m (Table IV): α = 0",
-    )
-    parser.add_argument(
-        "--without-kl-s",
-        action="store_true",
-        help="w/o L_avl (Table IV): β = 0",
-    )
-    parser.add_argument(
-        "--without-dc", action="store_true", help="w/o L_dc (Table IV): γ = 0"
-    )
-    parser.add_argument(
-        "--without-mi", action="store_true", help="w/o L_MI (Table IV): η = 0"
+    recipe_arguments.add_switches(
+        parser, {flag: text for flag, (_, text) in ABLATIONS.items()}
     )
     parser.add_argument(
         "--without-cross-task",
@@ -119,13 +100,8 @@ def parse_args(argv=None):
         args, "mcer", HYPERPARAMETERS, EMBEDDED_DEFAULTS
     )
     settings = args.hyperparameters
-    for flag, key in (
-        ("without_kl_m", "fusion_kl_weight"),
-        ("without_kl_s", "unimodal_kl_weight"),
-        ("without_dc", "discriminator_weight"),
-        ("without_mi", "mi_weight"),
-    ):
-        if getattr(args, flag):
+    for flag, (key, _) in ABLATIONS.items():
+        if getattr(args, flag[2:].replace("-", "_")):
             settings[key] = 0.0
     if args.without_cross_task:
         args.cross_tasks = []
@@ -135,14 +111,6 @@ def parse_args(argv=None):
     return args
 
 
-def num_train_samples(args):
-    labels = msakeras.data.load_split(args.data, "train", keys=["label"])
-    count = len(labels["label"])
-    if args.max_train_samples is not None:
-        count = min(count, args.max_train_samples)
-    return count
-
-
 def build_model(args):
     settings = args.hyperparameters
     return msakeras.models.MCERModel.from_preset(
@@ -150,7 +118,7 @@ def build_model(args):
         text_encoder=run_data.make_text_encoder(args),
         audio_dim=args.attributes["audio_dim"],
         vision_dim=args.attributes["vision_dim"],
-        num_train_samples=num_train_samples(args),
+        num_train_samples=run_data.train_sample_count(args),
         post_ln=args.post_ln,
         head_representation=args.head_representation,
         mmim_two_stage=args.mmim_two_stage,

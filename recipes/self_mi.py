@@ -25,7 +25,6 @@ Usage:
         --text-backbone bert_base_en_uncased
 """
 
-import os
 import sys
 
 try:  # installed: msakeras.recipes.<name>
@@ -38,7 +37,6 @@ from msakeras.experiment import checkpoint_scoring
 from msakeras.experiment import device_settings
 from msakeras.experiment import recipe_arguments
 from msakeras.experiment import run_data
-from msakeras.experiment import run_records
 from msakeras.experiment import run_results
 from msakeras.experiment import seed_loop
 from msakeras.models import presets
@@ -92,21 +90,13 @@ def parse_args(argv=None):
     return args
 
 
-def num_train_samples(args):
-    labels = msakeras.data.load_split(args.data, "train", keys=["label"])
-    count = len(labels["label"])
-    if args.max_train_samples is not None:
-        count = min(count, args.max_train_samples)
-    return count
-
-
 def build_model(args):
     return msakeras.models.SelfMIModel.from_preset(
         f"self_mi_{args.dataset}",
         text_encoder=run_data.make_text_encoder(args),
         audio_dim=args.attributes["audio_dim"],
         vision_dim=args.attributes["vision_dim"],
-        num_train_samples=num_train_samples(args),
+        num_train_samples=run_data.train_sample_count(args),
         label_generator=args.label_generator,
         cpc_modalities=[
             modality
@@ -116,28 +106,6 @@ def build_model(args):
         name="self_mi",
         **args.hyperparameters,
     )
-
-
-def print_unimodal_scores(args):
-    """Prints each seed's unimodal head scores from its `run.json`.
-
-    They are computed in the one sealed test read (`checkpoint_scoring.
-    checkpoint_evaluator(unimodal_heads=...)`), stored as `unimodal_test`;
-    this only reports them (SIMS-shaped files; `None` elsewhere).
-    """
-    for seed in args.seeds:
-        record = run_records.run_record(
-            os.path.join(args.output_dir, f"seed_{seed}")
-        )
-        scores = (record or {}).get("unimodal_test")
-        if not scores:
-            continue
-        print(f"\nseed {seed}: unimodal heads vs human unimodal labels")
-        for modality, values in scores.items():
-            print(
-                f"  {modality}: MAE {values['MAE']:.4f}, "
-                f"Corr {values['Corr']:.4f}"
-            )
 
 
 def train(model, data, valid, callbacks, **options):
@@ -168,7 +136,7 @@ def main(argv=None):
         ),
     )
     run_results.write_results(args, scores_by_seed, baselines)
-    print_unimodal_scores(args)
+    run_results.print_unimodal_scores(args)
     return scores_by_seed
 
 

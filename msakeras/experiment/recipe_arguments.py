@@ -166,6 +166,26 @@ def base_parser(model_name, description):
     return parser
 
 
+def add_switches(parser, switches):
+    """Adds `store_true` flags: `switches` maps each flag to its help."""
+    for flag, help_text in switches.items():
+        parser.add_argument(flag, action="store_true", help=help_text)
+
+
+def set_variant_output_dir(args, model_name, choices):
+    """Default `--output-dir` of a variant run: `saved_models/<model>_
+    <dataset>/runs_<a>_<b>` from the `(value, default)` `choices` whose
+    value is not the default (none differ: the standard `runs`)."""
+    variant = [value for value, default in choices if value != default]
+    if args.output_dir is None and variant:
+        dataset = args.dataset or "mosi"
+        args.output_dir = os.path.join(
+            "saved_models",
+            f"{model_name}_{dataset}",
+            "runs_" + "_".join(variant),
+        )
+
+
 def finish_args(args, model_name, hyperparameters, embedded_defaults):
     """Resolves the data file, dataset, seeds, epochs and output folder."""
     if args.data is None:

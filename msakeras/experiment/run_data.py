@@ -107,3 +107,27 @@ def check_data_parallel(model, setup):
 def test_split(args):
     """The sealed `HeldOutTestSplit` of `args.data` (nothing read yet)."""
     return HeldOutTestSplit(args.data, "test")
+
+
+def train_split(args, input_keys=None, shuffle=False, seed=0):
+    """The training split as the run reads it (`--max-train-samples`,
+    `batch_size`): for sizes, schedules and training-data wrappers."""
+    return msa_data.FeatureSequence(
+        args.data,
+        "train",
+        batch_size=args.hyperparameters["batch_size"],
+        input_keys=input_keys,
+        shuffle=shuffle,
+        seed=seed,
+        max_samples=args.max_train_samples,
+    )
+
+
+def train_sample_count(args):
+    """Samples of the training split the run trains on."""
+    return train_split(args).num_samples
+
+
+def train_steps_per_epoch(args):
+    """Batches of `batch_size` per training epoch."""
+    return len(train_split(args))

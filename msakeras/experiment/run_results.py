@@ -12,6 +12,7 @@ import keras
 from msakeras import metrics
 from msakeras.callbacks import atomic_files
 from msakeras.experiment.best_seed_export import export_models
+from msakeras.experiment.run_records import run_record
 
 
 def write_results(args, scores_by_seed, baselines):
@@ -111,3 +112,23 @@ def update_results_table(args, table):
         results_directory(args), args.dataset, row
     )
     print(f"cross-model table: {paths[1]} (row {row['config']})")
+
+
+def print_unimodal_scores(args):
+    """Prints each seed's unimodal head scores from its `run.json`.
+
+    They are computed in the one sealed test read (`checkpoint_scoring.
+    checkpoint_evaluator(unimodal_heads=...)`), stored as `unimodal_test`;
+    this only reports them (SIMS-shaped files; `None` elsewhere).
+    """
+    for seed in args.seeds:
+        record = run_record(os.path.join(args.output_dir, f"seed_{seed}"))
+        scores = (record or {}).get("unimodal_test")
+        if not scores:
+            continue
+        print(f"\nseed {seed}: unimodal heads vs human unimodal labels")
+        for modality, values in scores.items():
+            print(
+                f"  {modality}: MAE {values['MAE']:.4f}, "
+                f"Corr {values['Corr']:.4f}"
+            )
