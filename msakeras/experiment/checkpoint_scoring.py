@@ -12,17 +12,10 @@ import numpy as np
 
 from msakeras import data as msa_data
 from msakeras import metrics
+from msakeras.data.schema import REQUIRED_KEYS
 
-# What the ridge baselines read of a split.
-RIDGE_KEYS = (
-    "text_token_ids",
-    "text_padding_mask",
-    "audio",
-    "audio_mask",
-    "vision",
-    "vision_mask",
-    "label",
-)
+# What the ridge baselines read of a split: the inputs and the label.
+RIDGE_KEYS = REQUIRED_KEYS[: REQUIRED_KEYS.index("label") + 1]
 
 
 def evaluate_checkpoint(args, directory, test):

@@ -12,21 +12,14 @@ import numpy as np
 
 import msakeras
 from msakeras.experiment import HeldOutTestData
+from msakeras.experiment import checkpoint_scoring
 from msakeras.experiment import predict_arrays
 from msakeras.metrics import ridge_baselines
 from msakeras.testing import TestCase
 from tests.experiment.tiny_runs import tiny_data
 from tests.experiment.tiny_runs import tiny_model
 
-KEYS = [
-    "text_token_ids",
-    "text_padding_mask",
-    "audio",
-    "audio_mask",
-    "vision",
-    "vision_mask",
-    "label",
-]
+KEYS = list(checkpoint_scoring.RIDGE_KEYS)  # the inputs and the label
 
 
 def whole_array_baselines(train, test, dataset, vocabulary_limit):
