@@ -5,42 +5,16 @@ Bottleneck Fusion for Multimodal Sentiment Analysis". IEEE Transactions on
 Neural Networks and Learning Systems, 2025. Code:
 https://github.com/ultramarineX/DashFusion
 
-Paper (Tables II-III): MOSI Acc-2 84.26 / 85.82, F1 84.17 / 85.78,
-Acc-7 45.63, MAE 0.709, Corr 0.796; MOSEI Acc-2 82.27 / 86.30,
-F1 82.70 / 86.24, Acc-7 53.12, MAE 0.524, Corr 0.784; SIMS Acc-2 79.21,
-F1 79.39, Acc-3 66.82, Acc-5 44.24, MAE 0.416, Corr 0.601.
+Paper results (Tables II-III) and settings: `docs/models/dashfusion.md`.
 
 Training batches come from `msakeras.data.ContrastivePairSampler` (each
-anchor plus `partners_per_role` hard-negative partners per role, with the
-official code's index bug fixed); `SamplerRefreshCallback` recomputes the
-feature similarity every `refresh_every_epochs` epochs. Loss: MSE +
-λ L_con (semantic alignment and supervised contrastive terms, see
-`msakeras.models.DashFusionModel`); AdamW with the official linear
-warm-up / decay schedule (`make_dashfusion_optimizer`).
+anchor plus `partners_per_role` hard-negative partners per role), its
+feature similarity refreshed every `refresh_every_epochs` epochs
+(`prepare_training`). Ablations (Tables IV-V): the `--no-*` flags and
+`--fusion concat`.
 
-Ablations (paper Table IV / V): `--no-temporal-alignment`,
-`--no-semantic-alignment`, `--no-supervised-contrastive` (w/o SCL),
-`--no-contrastive` (λ = 0: no contrastive term, no partner samples),
-`--fusion concat` (plain concatenation instead of HBF).
-
-Budget and selection (official `train.py`): every run trains its full
-`--epochs` on the warm-up/decay schedule, with no early stopping unless
-`--patience` is given; the checkpoint is the best val_mae from epoch 2 on,
-a later equal value replacing an earlier one (`check_and_save`'s `>=`).
-DECISION: a 1-epoch run selects epoch 1 (the official code saves nothing).
-
-Embedded default (no `--data`): a CPU-sized run that differs from the
-paper's settings (which every `--data` run keeps, per dataset, from
-`dashfusion_hyperparameters.py`) in: 3 epochs (paper 100 on MOSI/SIMS),
-1-epoch warm-up to a 1e-4 peak (MOSI/SIMS: 10 epochs to 5e-5; the short
-schedule must reach a useful rate), 1 audio/vision encoder layer (paper
-2), encoder dropout 0 (paper 0.5: dropout on the 500 x 500 attention maps
-was about half of each training step, and without it Keras routes the
-encoders' attention through the fused `dot_product_attention` kernel),
-and in-batch supervised pairs (`partners_per_role=0`; the paper's
-hard-negative sampler makes every batch 7x larger). Everything else
-(width 128, 8 heads, 2 HBF layers, 8 bottleneck tokens, λ = 0.2,
-τ = 0.5, BERT fine-tuned) is the paper's.
+Budget, selection and the embedded (no `--data`) run's CPU settings:
+`docs/models/dashfusion.md`, "Recipe".
 
 Usage:
     python recipes/dashfusion.py                   # embedded synthetic MOSI
@@ -54,25 +28,40 @@ Usage:
 import sys
 
 try:  # installed: msakeras.recipes.<name>
-    from . import common
+    from . import common  # noqa: F401  (first: keeps TensorFlow out)
 except ImportError:  # python recipes/<name>.py (recipes/ on sys.path)
-    import common
+    import common  # noqa: F401
 
 import msakeras
 from msakeras import experiment
+from msakeras.experiment import device_settings
+from msakeras.experiment import recipe_arguments
+from msakeras.experiment import run_data
+from msakeras.experiment import run_results
+from msakeras.experiment import seed_loop
 from msakeras.models import presets
 from msakeras.models.dashfusion import dashfusion_presets
 
-# The official configs (README-corrected encoder depths), `patience: None`
-# (the official fixed budget, no early stopping unless --patience):
-# `msakeras/models/dashfusion/dashfusion_presets.py`.
+# The official configs, `patience: None` (fixed budget): dashfusion_presets.
 HYPERPARAMETERS = presets.dataset_tables(
     dashfusion_presets.PRESETS, "dashfusion"
 )
-# The no-argument run on CPU (see "Embedded default" above). Profiled
-# under torch, one thread, one 16-sample step: 4.7 s CPU with encoder
-# dropout 0.5 (dropout masks and the masked softmax over 16 x 8 x 501 x
-# 501 attention maps dominated), 2.4 s with dropout 0 (fused kernel).
+# Ablation switches (paper Tables IV-V).
+ABLATIONS = {
+    "--no-temporal-alignment": "ablation: H = X_t (no text-query "
+    "cross-attention, eq. 4)",
+    "--no-semantic-alignment": "ablation: no NT-Xent between modality "
+    "vectors (eq. 5)",
+    "--no-supervised-contrastive": "ablation: no label-derived pairs (w/o SCL)",
+    "--no-contrastive": "ablation: contrastive weight 0 (no L_con, plain "
+    "batches)",
+}
+# The sampler's settings (presets), passed as they are.
+SAMPLER_KEYS = (
+    "partners_per_role candidates_per_list similar_scan_fraction "
+    "dissimilar_scan_fraction round_labels"
+).split()
+# The no-argument run on CPU (docs/models/dashfusion.md, "Recipe").
 EMBEDDED_DEFAULTS = {
     "epochs": 3,
     "batch_size": 16,
@@ -86,27 +75,8 @@ EMBEDDED_DEFAULTS = {
 
 
 def parse_args(argv=None):
-    parser = common.base_parser("dashfusion", __doc__)
-    parser.add_argument(
-        "--no-temporal-alignment",
-        action="store_true",
-        help="ablation: H = X_t (no text-query cross-attention, eq. 4)",
-    )
-    parser.add_argument(
-        "--no-semantic-alignment",
-        action="store_true",
-        help="ablation: no NT-Xent between modality vectors (eq. 5)",
-    )
-    parser.add_argument(
-        "--no-supervised-contrastive",
-        action="store_true",
-        help="ablation: no label-derived pairs (w/o SCL)",
-    )
-    parser.add_argument(
-        "--no-contrastive",
-        action="store_true",
-        help="ablation: contrastive weight 0 (no L_con, plain batches)",
-    )
+    parser = recipe_arguments.base_parser("dashfusion", __doc__)
+    recipe_arguments.add_switches(parser, ABLATIONS)
     parser.add_argument(
         "--fusion",
         choices=("hbf", "concat"),
@@ -115,7 +85,7 @@ def parse_args(argv=None):
         "ablation",
     )
     args = parser.parse_args(argv)
-    args = common.finish_args(
+    args = recipe_arguments.finish_args(
         args, "dashfusion", HYPERPARAMETERS, EMBEDDED_DEFAULTS
     )
     # Official `check_and_save`: from epoch 2 (`epoch > 1`), `>=` replaces.
@@ -131,17 +101,6 @@ def parse_args(argv=None):
     return args
 
 
-def train_steps_per_epoch(args):
-    train = msakeras.data.FeatureSequence(
-        args.data,
-        "train",
-        batch_size=args.hyperparameters["batch_size"],
-        shuffle=False,
-        max_samples=args.max_train_samples,
-    )
-    return len(train)
-
-
 def build_model(args):
     settings = dict(args.hyperparameters)
     # Position tables must cover the file's longest sequences.
@@ -151,7 +110,7 @@ def build_model(args):
         settings[key] = max(settings[key], stored)
     return msakeras.models.DashFusionModel.from_preset(
         f"dashfusion_{args.dataset}",
-        text_encoder=common.make_text_encoder(args),
+        text_encoder=run_data.make_text_encoder(args),
         audio_dim=args.attributes["audio_dim"],
         vision_dim=args.attributes["vision_dim"],
         temporal_alignment=not args.no_temporal_alignment,
@@ -159,7 +118,7 @@ def build_model(args):
         supervised_contrastive=not args.no_supervised_contrastive,
         fusion=args.fusion,
         name="dashfusion",
-        steps_per_epoch=train_steps_per_epoch(args),
+        steps_per_epoch=run_data.train_steps_per_epoch(args),
         **settings,
     )
 
@@ -169,43 +128,37 @@ def prepare_training(args, model, train, seed):
     settings = args.hyperparameters
     if settings["partners_per_role"] == 0:
         return train, []
-    input_keys = [tensor.name for tensor in model.inputs]
-
-    def split(keys, shuffle):
-        return msakeras.data.FeatureSequence(
-            args.data,
-            "train",
-            batch_size=settings["batch_size"],
-            input_keys=keys,
-            shuffle=shuffle,
-            seed=seed,
-            max_samples=args.max_train_samples,
-        )
-
+    keys = [tensor.name for tensor in model.inputs]
     sampler = msakeras.data.ContrastivePairSampler(
-        split([*input_keys, "index"], True),
-        partners_per_role=settings["partners_per_role"],
-        candidates_per_list=settings["candidates_per_list"],
-        similar_scan_fraction=settings["similar_scan_fraction"],
-        dissimilar_scan_fraction=settings["dissimilar_scan_fraction"],
-        round_labels=settings["round_labels"],
+        run_data.train_split(args, [*keys, "index"], shuffle=True, seed=seed),
         seed=seed,
+        **{key: settings[key] for key in SAMPLER_KEYS},
     )
     refresh = msakeras.data.SamplerRefreshCallback(
         sampler,
-        split(input_keys, False),
+        run_data.train_split(args, keys),
         every=settings["refresh_every_epochs"],
     )
     return sampler, [refresh]
 
 
+def train(model, data, valid, callbacks, **options):
+    """One seed: `model` comes compiled from its preset.
+
+    `data`: the partner sampler (`prepare_training`) or plain batches.
+    """
+    return model.fit(
+        data, validation_data=valid, callbacks=callbacks, **options
+    )
+
+
 def main(argv=None):
     args = parse_args(argv)
-    common.set_precision(args)
-    scores_by_seed, baselines = common.train_seeds(
-        args, build_model, prepare_training=prepare_training
+    device_settings.set_precision(args)
+    scores_by_seed, baselines = seed_loop.train_seeds(
+        args, build_model, train, prepare_training=prepare_training
     )
-    common.write_results(args, scores_by_seed, baselines)
+    run_results.write_results(args, scores_by_seed, baselines)
     return scores_by_seed
 
 

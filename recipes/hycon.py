@@ -5,10 +5,8 @@ Representation for Multimodal Sentiment Analysis". IEEE Transactions on
 Affective Computing, 2023. https://arxiv.org/abs/2109.01797 — no official
 code; the encoders follow the authors' MIB/MCL code (`docs/models/hycon.md`).
 
-Paper (Tables 1-2, MAG-BERT protocol, `docs/protocol.md`; aligned MAG-BERT
-features, not the MMSA release): MOSI Acc-7 46.6, Acc-2 85.2, F1 85.1,
-MAE 0.713, Corr 0.790; MOSEI 52.8 / 85.4 / 85.6 / 0.601 / 0.776.
-We print the MMSA metric set and the MAG-BERT set (`MAGBERT_*` columns).
+Paper results (Tables 1-2, MAG-BERT protocol): `docs/models/hycon.md`;
+we print the MMSA metric set and the MAG-BERT set (`MAGBERT_*` columns).
 
 Training: MAE + λ1 IAMCL + λ2 IEMCL + λ3 SCL on the unimodal vectors (see
 `msakeras.models.HyConModel`). `--fusion` picks Table 4's variant,
@@ -22,14 +20,19 @@ Usage:
     python recipes/hycon.py --data mosi.h5 --margin 0.7 --seeds 1111 1112
 """
 
-import os
 import sys
 
 try:  # installed: msakeras.recipes.<name>
-    from . import common
+    from . import common  # noqa: F401  (first: keeps TensorFlow out)
 except ImportError:  # python recipes/<name>.py (recipes/ on sys.path)
-    import common
+    import common  # noqa: F401
 import msakeras
+from msakeras.experiment import checkpoint_scoring
+from msakeras.experiment import device_settings
+from msakeras.experiment import recipe_arguments
+from msakeras.experiment import run_data
+from msakeras.experiment import run_results
+from msakeras.experiment import seed_loop
 from msakeras.models import presets
 from msakeras.models.hycon import hycon_presets
 
@@ -64,12 +67,10 @@ ABLATIONS = {
     "no_iemcl": {"inter_modal_weight": 0.0},
     "no_scl": {"semi_contrastive_weight": 0.0},
 }
-NON_TEXT_PATTERN = hycon_presets.NON_TEXT_PATTERN
-make_optimizer = hycon_presets.make_optimizer
 
 
 def parse_args(argv=None):
-    parser = common.base_parser("hycon", __doc__)
+    parser = recipe_arguments.base_parser("hycon", __doc__)
     parser.add_argument(
         "--fusion",
         choices=msakeras.models.hycon.hycon_model.FUSIONS,
@@ -113,21 +114,15 @@ def parse_args(argv=None):
         "proxy code); default: padded keys are masked",
     )
     args = parser.parse_args(argv)
-    variant = [
-        name
-        for name, default in (
-            (args.fusion, "add"),
-            (args.ablation, "none"),
-            (None if args.margin is None else f"margin{args.margin:g}", None),
-        )
-        if name != default
-    ]
-    if args.output_dir is None and variant:
-        dataset = args.dataset or "mosi"
-        args.output_dir = os.path.join(
-            "saved_models", f"hycon_{dataset}", "runs_" + "_".join(variant)
-        )
-    args = common.finish_args(args, "hycon", HYPERPARAMETERS, EMBEDDED_DEFAULTS)
+    margin = None if args.margin is None else f"margin{args.margin:g}"
+    recipe_arguments.set_variant_output_dir(
+        args,
+        "hycon",
+        [(args.fusion, "add"), (args.ablation, "none"), (margin, None)],
+    )
+    args = recipe_arguments.finish_args(
+        args, "hycon", HYPERPARAMETERS, EMBEDDED_DEFAULTS
+    )
     settings = args.hyperparameters
     settings.update(ABLATIONS[args.ablation])
     if args.margin is not None:
@@ -139,7 +134,7 @@ def build_model(args):
     settings = dict(args.hyperparameters)
     return msakeras.models.HyConModel.from_preset(
         f"hycon_{args.dataset}",
-        text_encoder=common.make_text_encoder(args),
+        text_encoder=run_data.make_text_encoder(args),
         audio_dim=args.attributes["audio_dim"],
         vision_dim=args.attributes["vision_dim"],
         last_valid_step=args.last_step == "valid",
@@ -153,15 +148,28 @@ def build_model(args):
     )
 
 
+def train(model, data, valid, callbacks, **options):
+    """One seed: `model` comes compiled from its preset.
+
+    HyCon's objective (MAE + IAMCL + IEMCL + SCL) is its `train_step`.
+    """
+    return model.fit(
+        data, validation_data=valid, callbacks=callbacks, **options
+    )
+
+
 def main(argv=None):
     args = parse_args(argv)
-    common.set_precision(args)
+    device_settings.set_precision(args)
     # HyCon's paper reports the MAG-BERT protocol (MOSI/MOSEI only).
     extra = () if args.dataset == "sims" else ("mag_bert",)
-    scores_by_seed, baselines = common.train_seeds(
-        args, build_model, evaluate=common.checkpoint_evaluator(extra)
+    scores_by_seed, baselines = seed_loop.train_seeds(
+        args,
+        build_model,
+        train,
+        evaluate=checkpoint_scoring.checkpoint_evaluator(extra),
     )
-    common.write_results(args, scores_by_seed, baselines)
+    run_results.write_results(args, scores_by_seed, baselines)
     return scores_by_seed
 
 

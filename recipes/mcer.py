@@ -6,25 +6,14 @@ built from Self-MM (SLGM/CLGM = ULGM), MMIM (L_MI), MIB (VIB heads) and
 BBFN (gated cross-modal transformer, discriminator; MCER's ref. [15]);
 see `msakeras.models.MCERModel` and `docs/models/mcer.md`
 
-Paper (Table I): MOSI MAE 0.699, Corr 0.799, Acc-7 45.34,
-Acc-2 84.69 / 86.74, F1 84.63 / 86.73; MOSEI MAE 0.532, Corr 0.769,
-Acc-7 54.00, Acc-2 83.49 / 86.10, F1 83.80 / 86.03.
+Paper results (Table I) and settings: `docs/models/mcer.md`; the
+embedded (no `--data`) run's smaller sizes: there, "Recipe".
 
 Ablations (paper Tables IV-V): `--without-kl-m` (w/o L_m, α = 0),
 `--without-kl-s` (w/o L_avl, β = 0), `--without-dc` (w/o L_dc, γ = 0),
 `--without-mi` (w/o L_MI, η = 0), `--without-cross-task` (the "M, S"
 model: no cross-modal branch), `--cross-tasks text vision` (the
 "M, S, C, m_t, m_v" rows).
-
-The no-argument run (embedded synthetic MOSI-shaped data, bundled MiniLM)
-uses smaller cross-modal and bottleneck sizes than the paper so that it
-finishes in minutes on 2 CPU cores: `EMBEDDED_DEFAULTS` below (L = 1
-gated level, d = 32, 4 heads, BiGRU width 32, VIB hidden 128, audio and
-vision frames averaged over windows of 5 before the cross-modal branch
-(375/500 -> 75/100 steps), no gradient accumulation, text rate 1e-4,
-4 epochs; about 3.3 s of CPU per 32-sample step under torch). With
-`--data` the paper's settings apply (L = 2, d = 40, 5 heads, no frame
-pooling, VIB hidden 1024).
 
 Usage:
     python recipes/mcer.py                       # embedded synthetic MOSI
@@ -35,11 +24,16 @@ Usage:
 import sys
 
 try:  # installed: msakeras.recipes.<name>
-    from . import common
+    from . import common  # noqa: F401  (first: keeps TensorFlow out)
 except ImportError:  # python recipes/<name>.py (recipes/ on sys.path)
-    import common
+    import common  # noqa: F401
 
 import msakeras
+from msakeras.experiment import device_settings
+from msakeras.experiment import recipe_arguments
+from msakeras.experiment import run_data
+from msakeras.experiment import run_results
+from msakeras.experiment import seed_loop
 from msakeras.models import presets
 from msakeras.models.mcer import mcer_presets
 
@@ -59,27 +53,19 @@ EMBEDDED_DEFAULTS = {
     "bottleneck_hidden_dim": 128,
     "frame_pool_size": 5,
 }
-MODEL_KEYS = mcer_presets.MODEL_KEYS
-OPTIMIZER_KEYS = mcer_presets.OPTIMIZER_KEYS
+# Table IV: each switch zeroes one objective weight.
+ABLATIONS = {
+    "--without-kl-m": ("fusion_kl_weight", "w/o L_m (Table IV): α = 0"),
+    "--without-kl-s": ("unimodal_kl_weight", "w/o L_avl (Table IV): β = 0"),
+    "--without-dc": ("discriminator_weight", "w/o L_dc (Table IV): γ = 0"),
+    "--without-mi": ("mi_weight", "w/o L_MI (Table IV): η = 0"),
+}
 
 
 def parse_args(argv=None):
-    parser = common.base_parser("mcer", __doc__)
-    parser.add_argument(
-        "--without-kl-m",
-        action="store_true",
-        help="w/o L_m (Table IV): α = 0",
-    )
-    parser.add_argument(
-        "--without-kl-s",
-        action="store_true",
-        help="w/o L_avl (Table IV): β = 0",
-    )
-    parser.add_argument(
-        "--without-dc", action="store_true", help="w/o L_dc (Table IV): γ = 0"
-    )
-    parser.add_argument(
-        "--without-mi", action="store_true", help="w/o L_MI (Table IV): η = 0"
+    parser = recipe_arguments.base_parser("mcer", __doc__)
+    recipe_arguments.add_switches(
+        parser, {flag: text for flag, (_, text) in ABLATIONS.items()}
     )
     parser.add_argument(
         "--without-cross-task",
@@ -110,15 +96,12 @@ def parse_args(argv=None):
         help="MMIM's separate stage-1 critic training every epoch",
     )
     args = parser.parse_args(argv)
-    args = common.finish_args(args, "mcer", HYPERPARAMETERS, EMBEDDED_DEFAULTS)
+    args = recipe_arguments.finish_args(
+        args, "mcer", HYPERPARAMETERS, EMBEDDED_DEFAULTS
+    )
     settings = args.hyperparameters
-    for flag, key in (
-        ("without_kl_m", "fusion_kl_weight"),
-        ("without_kl_s", "unimodal_kl_weight"),
-        ("without_dc", "discriminator_weight"),
-        ("without_mi", "mi_weight"),
-    ):
-        if getattr(args, flag):
+    for flag, (key, _) in ABLATIONS.items():
+        if getattr(args, flag[2:].replace("-", "_")):
             settings[key] = 0.0
     if args.without_cross_task:
         args.cross_tasks = []
@@ -128,22 +111,14 @@ def parse_args(argv=None):
     return args
 
 
-def num_train_samples(args):
-    labels = msakeras.data.load_split(args.data, "train", keys=["label"])
-    count = len(labels["label"])
-    if args.max_train_samples is not None:
-        count = min(count, args.max_train_samples)
-    return count
-
-
 def build_model(args):
     settings = args.hyperparameters
     return msakeras.models.MCERModel.from_preset(
         f"mcer_{args.dataset}",
-        text_encoder=common.make_text_encoder(args),
+        text_encoder=run_data.make_text_encoder(args),
         audio_dim=args.attributes["audio_dim"],
         vision_dim=args.attributes["vision_dim"],
-        num_train_samples=num_train_samples(args),
+        num_train_samples=run_data.train_sample_count(args),
         post_ln=args.post_ln,
         head_representation=args.head_representation,
         mmim_two_stage=args.mmim_two_stage,
@@ -153,9 +128,19 @@ def build_model(args):
     )
 
 
+def train(model, data, valid, callbacks, **options):
+    """One seed: `model` comes compiled from its preset.
+
+    One `fit` trains all of MCER's tasks (gradient accumulation inside).
+    """
+    return model.fit(
+        data, validation_data=valid, callbacks=callbacks, **options
+    )
+
+
 def main(argv=None):
     args = parse_args(argv)
-    common.set_precision(args)
+    device_settings.set_precision(args)
     settings = args.hyperparameters
     print(
         f"MCER: α {settings['fusion_kl_weight']}, β "
@@ -164,9 +149,8 @@ def main(argv=None):
         f"cross-modal tasks {settings['cross_modal_tasks'] or 'none'}, "
         f"L {settings['cross_modal_layers']}, d {settings['cross_modal_dim']}"
     )
-    scores_by_seed, baselines = common.train_seeds(args, build_model)
-    common.write_results(args, scores_by_seed, baselines)
-    common.export_models(args, sorted(scores_by_seed))
+    scores_by_seed, baselines = seed_loop.train_seeds(args, build_model, train)
+    run_results.write_results(args, scores_by_seed, baselines)
     return scores_by_seed
 
 

@@ -22,11 +22,16 @@ Usage:
 import sys
 
 try:  # installed: msakeras.recipes.<name>
-    from . import common
+    from . import common  # noqa: F401  (first: keeps TensorFlow out)
 except ImportError:  # python recipes/<name>.py (recipes/ on sys.path)
-    import common
+    import common  # noqa: F401
 
 import msakeras
+from msakeras.experiment import device_settings
+from msakeras.experiment import recipe_arguments
+from msakeras.experiment import run_data
+from msakeras.experiment import run_results
+from msakeras.experiment import seed_loop
 from msakeras.models import presets
 from msakeras.models.mmim import mmim_presets
 
@@ -42,7 +47,7 @@ EMBEDDED_DEFAULTS = {
 
 
 def parse_args(argv=None):
-    parser = common.base_parser("mmim", __doc__)
+    parser = recipe_arguments.base_parser("mmim", __doc__)
     parser.add_argument(
         "--stage-one",
         choices=("on", "off"),
@@ -51,13 +56,15 @@ def parse_args(argv=None):
         "(off: stage 2 alone, an ablation)",
     )
     args = parser.parse_args(argv)
-    return common.finish_args(args, "mmim", HYPERPARAMETERS, EMBEDDED_DEFAULTS)
+    return recipe_arguments.finish_args(
+        args, "mmim", HYPERPARAMETERS, EMBEDDED_DEFAULTS
+    )
 
 
 def build_model(args):
     return msakeras.models.MMIMModel.from_preset(
         f"mmim_{args.dataset}",
-        text_encoder=common.make_text_encoder(args),
+        text_encoder=run_data.make_text_encoder(args),
         audio_dim=args.attributes["audio_dim"],
         vision_dim=args.attributes["vision_dim"],
         two_stage=args.stage_one == "on",
@@ -66,11 +73,21 @@ def build_model(args):
     )
 
 
+def train(model, data, valid, callbacks, **options):
+    """One seed: `model` comes compiled from its preset.
+
+    Both of the paper's stages run inside each epoch of `fit`.
+    """
+    return model.fit(
+        data, validation_data=valid, callbacks=callbacks, **options
+    )
+
+
 def main(argv=None):
     args = parse_args(argv)
-    common.set_precision(args)
-    scores_by_seed, baselines = common.train_seeds(args, build_model)
-    common.write_results(args, scores_by_seed, baselines)
+    device_settings.set_precision(args)
+    scores_by_seed, baselines = seed_loop.train_seeds(args, build_model, train)
+    run_results.write_results(args, scores_by_seed, baselines)
     return scores_by_seed
 
 

@@ -25,15 +25,20 @@ Usage:
         --text-backbone bert_base_en_uncased
 """
 
-import os
 import sys
 
 try:  # installed: msakeras.recipes.<name>
-    from . import common
+    from . import common  # noqa: F401  (first: keeps TensorFlow out)
 except ImportError:  # python recipes/<name>.py (recipes/ on sys.path)
-    import common
+    import common  # noqa: F401
 
 import msakeras
+from msakeras.experiment import checkpoint_scoring
+from msakeras.experiment import device_settings
+from msakeras.experiment import recipe_arguments
+from msakeras.experiment import run_data
+from msakeras.experiment import run_results
+from msakeras.experiment import seed_loop
 from msakeras.models import presets
 from msakeras.models.self_mi import self_mi_presets
 
@@ -55,7 +60,7 @@ EMBEDDED_DEFAULTS = {
 
 
 def parse_args(argv=None):
-    parser = common.base_parser("self_mi", __doc__)
+    parser = recipe_arguments.base_parser("self_mi", __doc__)
     parser.add_argument(
         "--label-generator",
         choices=("ulgm", "ulg_mi"),
@@ -77,7 +82,7 @@ def parse_args(argv=None):
         help="drop these CPC terms (paper Table 6)",
     )
     args = parser.parse_args(argv)
-    args = common.finish_args(
+    args = recipe_arguments.finish_args(
         args, "self_mi", HYPERPARAMETERS, EMBEDDED_DEFAULTS
     )
     if args.cpc_weight is not None:
@@ -85,21 +90,13 @@ def parse_args(argv=None):
     return args
 
 
-def num_train_samples(args):
-    labels = msakeras.data.load_split(args.data, "train", keys=["label"])
-    count = len(labels["label"])
-    if args.max_train_samples is not None:
-        count = min(count, args.max_train_samples)
-    return count
-
-
 def build_model(args):
     return msakeras.models.SelfMIModel.from_preset(
         f"self_mi_{args.dataset}",
-        text_encoder=common.make_text_encoder(args),
+        text_encoder=run_data.make_text_encoder(args),
         audio_dim=args.attributes["audio_dim"],
         vision_dim=args.attributes["vision_dim"],
-        num_train_samples=num_train_samples(args),
+        num_train_samples=run_data.train_sample_count(args),
         label_generator=args.label_generator,
         cpc_modalities=[
             modality
@@ -111,31 +108,19 @@ def build_model(args):
     )
 
 
-def print_unimodal_scores(args):
-    """Prints each seed's unimodal head scores from its `run.json`.
+def train(model, data, valid, callbacks, **options):
+    """One seed: `model` comes compiled from its preset.
 
-    They are computed in the one sealed test read (`common.
-    checkpoint_evaluator(unimodal_heads=...)`), stored as `unimodal_test`;
-    this only reports them (SIMS-shaped files; `None` elsewhere).
+    ULG-MI's label tables are updated inside `fit`, per batch.
     """
-    for seed in args.seeds:
-        record = common.run_record(
-            os.path.join(args.output_dir, f"seed_{seed}")
-        )
-        scores = (record or {}).get("unimodal_test")
-        if not scores:
-            continue
-        print(f"\nseed {seed}: unimodal heads vs human unimodal labels")
-        for modality, values in scores.items():
-            print(
-                f"  {modality}: MAE {values['MAE']:.4f}, "
-                f"Corr {values['Corr']:.4f}"
-            )
+    return model.fit(
+        data, validation_data=valid, callbacks=callbacks, **options
+    )
 
 
 def main(argv=None):
     args = parse_args(argv)
-    common.set_precision(args)
+    device_settings.set_precision(args)
     without = (
         f", CPC without {list(args.without_cpc)}" if args.without_cpc else ""
     )
@@ -143,13 +128,15 @@ def main(argv=None):
         f"label generator: {args.label_generator}, λ_cpc "
         f"{args.hyperparameters['cpc_weight']}{without}"
     )
-    scores_by_seed, baselines = common.train_seeds(
+    scores_by_seed, baselines = seed_loop.train_seeds(
         args,
         build_model,
-        evaluate=common.checkpoint_evaluator(unimodal_heads=MODALITIES),
+        evaluate=checkpoint_scoring.checkpoint_evaluator(
+            unimodal_heads=MODALITIES
+        ),
     )
-    common.write_results(args, scores_by_seed, baselines)
-    print_unimodal_scores(args)
+    run_results.write_results(args, scores_by_seed, baselines)
+    run_results.print_unimodal_scores(args)
     return scores_by_seed
 
 

@@ -13,6 +13,7 @@ _PUBLIC = {
     "retrieve_candidates": "contrastive_pair_sampler",
     "FeatureSequence": "feature_sequence",
     "get_split": "hdf5_store",
+    "iterate_split": "split_batches",
     "load_split": "hdf5_store",
     "open_dataset": "hdf5_store",
     "read_attributes": "hdf5_store",

@@ -1,5 +1,15 @@
 """Experiment workflow: run receipts, validation-only selection, the
-held-out test split, paired seed comparisons, robustness and profiles."""
+held-out test split, paired seed comparisons, robustness and profiles.
+
+The recipes' run library lives here too, one job per module (imported as
+modules, not re-exported): `recipe_arguments` (flags, resolved run
+arguments), `device_settings` (precision, `--compile`), `run_data`
+(text encoder, splits, data parallelism), `run_callbacks` (standard
+callbacks, selection rule), `seed_loop` (build, `train`, seal, test once),
+`checkpoint_scoring` (scores, ridge baselines), `run_records` (`run.json`,
+resume checks, curves), `run_results` (summary, cross-model table) and
+`best_seed_export` (`--export`).
+"""
 
 from msakeras.experiment.held_out_test_split import HeldOutTestData
 from msakeras.experiment.held_out_test_split import HeldOutTestSplit

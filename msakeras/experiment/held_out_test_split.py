@@ -71,12 +71,8 @@ class HeldOutTestSplit:
                 f"{sealed_selection.checkpoint_sha256[:12]}... -> "
                 f"{current[:12]}...); refusing to score it on the test split."
             )
-        from msakeras.data import load_split
-
         self._read_by = sealed_selection.checkpoint_path
-        return HeldOutTestData(
-            load_split(self.path, self.split), self.path, self.split
-        )
+        return HeldOutTestData(self.path, self.split)
 
     def _refuse(self, *args, **kwargs):
         raise TestSplitAccessError(
@@ -94,41 +90,86 @@ class HeldOutTestSplit:
 
 
 class HeldOutTestData:
-    """The arrays of a held-out split, as `HeldOutTestSplit.read` returns.
+    """The held-out split behind a sealed read, served in batches.
+
+    Nothing is loaded whole: `predict` runs the model over a
+    `FeatureSequence` of the split (file order), `labels` reads one
+    column, `batches` streams chosen keys (`msakeras.data.iterate_split`),
+    so a MOSEI-sized file never has to fit in memory. `arrays` loads the
+    whole split, for callers that want it.
 
     Attributes:
-        arrays: dict of NumPy arrays (every key of the split, validated).
         path: str. The file.
         split: str. The split.
     """
 
     __test__ = False
 
-    def __init__(self, arrays, path, split):
-        self.arrays = arrays
+    def __init__(self, path, split):
         self.path = path
         self.split = split
+        self._arrays = None
 
-    def labels(self, key="label"):
-        if key not in self.arrays:
-            raise ValueError(
-                f"File '{self.path}', split '{self.split}': no key {key!r}; "
-                f"present keys are {sorted(self.arrays)}."
-            )
-        return np.asarray(self.arrays[key], dtype=np.float64).reshape(-1)
+    @property
+    def arrays(self):
+        """Every key of the split as whole NumPy arrays (loads it all)."""
+        if self._arrays is None:
+            from msakeras.data import load_split
+
+            self._arrays = load_split(self.path, self.split)
+        return self._arrays
+
+    def keys(self):
+        from msakeras.data import hdf5_store
+
+        with hdf5_store.open_dataset(self.path) as file:
+            return sorted(hdf5_store.get_split(file, self.split, self.path))
 
     def has(self, key):
-        return key in self.arrays
+        return key in self.keys()
+
+    def batches(self, keys, batch_size=256):
+        """`{key: array}` batches of the split in file order."""
+        from msakeras.data import iterate_split
+
+        return iterate_split(self.path, self.split, keys, batch_size)
+
+    def labels(self, key="label"):
+        if not self.has(key):
+            raise ValueError(
+                f"File '{self.path}', split '{self.split}': no key {key!r}; "
+                f"present keys are {self.keys()}."
+            )
+        return np.concatenate(
+            [
+                np.asarray(batch[key], dtype=np.float64).reshape(-1)
+                for batch in self.batches([key])
+            ]
+        )
 
     def predict(self, model, batch_size=32, arrays=None):
         """`model.predict` on the split (or on replaced `arrays`).
 
-        Only the model's named inputs are fed, each cast to its
-        `keras.Input` dtype (masks int32, features float32).
+        Only the model's named inputs are fed, in `batch_size` batches
+        read from the file (as `FeatureSequence` casts them: masks int32,
+        features float32); `arrays`, a dict of whole arrays, is cast to
+        each `keras.Input` dtype instead.
         """
-        return predict_arrays(
-            model, self.arrays if arrays is None else arrays, batch_size
+        if arrays is not None:
+            return predict_arrays(model, arrays, batch_size)
+        from msakeras.data import FeatureSequence
+
+        sequence = FeatureSequence(
+            self.path,
+            self.split,
+            batch_size=batch_size,
+            input_keys=[tensor.name for tensor in model.inputs],
+            shuffle=False,
         )
+        try:
+            return model.predict(sequence, verbose=0)
+        finally:
+            sequence.close()
 
 
 def model_inputs(model, arrays):

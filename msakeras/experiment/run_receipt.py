@@ -3,7 +3,7 @@
 A receipt answers "which code, on which machine, with which libraries, on
 which bytes of data, with which settings and which selection rule produced
 these scores?". Recipes write it into every `run.json`
-(`recipes/common.py`); `python -m msakeras.compare` reads it back.
+(`run_records.write_run_record`); `python -m msakeras.compare` reads it.
 """
 
 import functools

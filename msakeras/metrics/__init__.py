@@ -5,6 +5,7 @@ from msakeras.metrics.results_table import summarize_seeds
 from msakeras.metrics.results_table import to_markdown
 from msakeras.metrics.results_table import write_summary
 from msakeras.metrics.ridge_baselines import frame_statistics
+from msakeras.metrics.ridge_baselines import ridge_baselines_from_batches
 from msakeras.metrics.ridge_baselines import ridge_fit_predict
 from msakeras.metrics.ridge_baselines import single_modality_ridge_baselines
 from msakeras.metrics.ridge_baselines import text_features

@@ -15,13 +15,38 @@ from msakeras.metrics.sentiment_scores import sentiment_scores
 _MAX_TEXT_FEATURES = 4096
 
 
-def _text_vocabulary(train_arrays):
-    ids = train_arrays["text_token_ids"]
-    mask = train_arrays["text_padding_mask"].astype(bool)
-    vocabulary = np.unique(ids[mask])
-    if vocabulary.size > _MAX_TEXT_FEATURES:
-        return None
+def _text_vocabulary(train_batches):
+    """The sorted valid token ids of the training split, or `None` past
+    `_MAX_TEXT_FEATURES` (then ids are hashed)."""
+    vocabulary = np.zeros((0,), dtype=np.int64)
+    for arrays in train_batches:
+        ids = np.asarray(arrays["text_token_ids"]).astype(np.int64)
+        mask = np.asarray(arrays["text_padding_mask"]).astype(bool)
+        vocabulary = np.union1d(vocabulary, ids[mask])
+        if vocabulary.size > _MAX_TEXT_FEATURES:
+            return None
     return vocabulary
+
+
+def _split_features(batches, vocabulary):
+    """Per-sample features of each set and the labels, batch by batch.
+
+    Every feature is a function of its own row, so the rows computed per
+    batch are those of the whole split computed at once.
+    """
+    parts = {"text": [], "audio": [], "vision": [], "label": []}
+    for arrays in batches:
+        parts["text"].append(text_features(arrays, vocabulary))
+        for modality in ("audio", "vision"):
+            parts[modality].append(
+                frame_statistics(arrays[modality], arrays[f"{modality}_mask"])
+            )
+        parts["label"].append(np.asarray(arrays["label"]).reshape(-1))
+    features = {key: np.concatenate(values) for key, values in parts.items()}
+    features["all"] = np.concatenate(
+        [features[key] for key in ("text", "audio", "vision")], axis=1
+    )
+    return features
 
 
 def text_features(arrays, vocabulary=None):
@@ -160,27 +185,39 @@ def single_modality_ridge_baselines(
     baselines["all"]["MAE"]
     ```
     """
-    vocabulary = _text_vocabulary(train_arrays)
-    features = {}
-    for name, arrays in (("train", train_arrays), ("test", test_arrays)):
-        features[name] = {
-            "text": text_features(arrays, vocabulary),
-            "audio": frame_statistics(arrays["audio"], arrays["audio_mask"]),
-            "vision": frame_statistics(arrays["vision"], arrays["vision_mask"]),
-        }
-        features[name]["all"] = np.concatenate(
-            [features[name][key] for key in ("text", "audio", "vision")],
-            axis=1,
-        )
+    return ridge_baselines_from_batches(
+        lambda: [train_arrays], [test_arrays], dataset, alpha=alpha
+    )
+
+
+def ridge_baselines_from_batches(train_batches, test_batches, dataset, alpha):
+    """`single_modality_ridge_baselines` over splits read in batches.
+
+    Only the per-sample feature rows (a bag of at most 4096 token columns,
+    frame means and deviations) are held, never a split's sequences, so
+    the baselines of a MOSEI-sized file need no whole-split read.
+
+    Args:
+        train_batches: callable returning a fresh iterable of batch dicts
+            of the training split (it is read twice: vocabulary, then
+            features), e.g. `lambda: msakeras.data.iterate_split(path,
+            "train", keys)`.
+        test_batches: iterable of batch dicts of the split to score.
+        dataset: str. Dataset name for `sentiment_scores`.
+        alpha: float or `"auto"`, as in `single_modality_ridge_baselines`.
+
+    Returns:
+        `{"text", "audio", "vision", "all"}` -> `sentiment_scores` dicts.
+    """
+    vocabulary = _text_vocabulary(train_batches())
+    train = _split_features(train_batches(), vocabulary)
+    test = _split_features(test_batches, vocabulary)
     results = {}
     for key in ("text", "audio", "vision", "all"):
         predictions = ridge_fit_predict(
-            features["train"][key],
-            train_arrays["label"],
-            features["test"][key],
-            alpha=alpha,
+            train[key], train["label"], test[key], alpha=alpha
         )
         results[key] = sentiment_scores(
-            predictions, test_arrays["label"], dataset=dataset
+            predictions, test["label"], dataset=dataset
         )
     return results

@@ -3,6 +3,9 @@
 import keras_hub
 
 from msakeras.layers.encoders.bert_text_encoder import BertTextEncoder
+from msakeras.layers.encoders.exact_gelu_bert_backbone import (
+    ExactGeluBertBackbone,
+)
 
 
 def tiny_text_encoder(
@@ -12,6 +15,7 @@ def tiny_text_encoder(
     dropout=0.1,
     max_sequence_length=16,
     name="text_encoder",
+    exact_gelu=False,
 ):
     """`BertTextEncoder` over a random 1-layer, 2-head keras-hub BERT.
 
@@ -21,10 +25,16 @@ def tiny_text_encoder(
         num_layers: int. Transformer layers. Defaults to 1.
         dropout: float. BERT's dropout rate. Defaults to 0.1.
         max_sequence_length: int. Longest text. Defaults to 16.
-        name: str. The layer's name. Defaults to `"text_encoder"`, the name
-            the models' optimizer maps expect.
+        name: str or None. The layer's name. Defaults to `"text_encoder"`,
+            the name the models' optimizer maps expect.
+        exact_gelu: bool. `ExactGeluBertBackbone` (the erf GELU of Hugging
+            Face BERT) instead of keras-hub's tanh approximation. Defaults
+            to `False`.
     """
-    backbone = keras_hub.models.BertBackbone(
+    backbone_class = (
+        ExactGeluBertBackbone if exact_gelu else keras_hub.models.BertBackbone
+    )
+    backbone = backbone_class(
         vocabulary_size=vocabulary_size,
         num_layers=num_layers,
         num_heads=2,

@@ -40,17 +40,11 @@ def split_cpu(count):
 
 def build_model(variant="full"):
     import msakeras
+    from msakeras.testing import tiny_text_encoder
 
-    backbone = msakeras.layers.ExactGeluBertBackbone(
-        vocabulary_size=64,
-        num_layers=1,
-        num_heads=2,
-        hidden_dim=16,
-        intermediate_dim=32,
-        max_sequence_length=16,
-        dropout=0.0,
+    encoder = tiny_text_encoder(
+        vocabulary_size=64, hidden_dim=16, dropout=0.0, exact_gelu=True
     )
-    encoder = msakeras.layers.BertTextEncoder(backbone, name="text_encoder")
     model = msakeras.models.MMIMModel(
         encoder,
         audio_dim=3,

@@ -9,7 +9,7 @@ import pytest
 
 from msakeras import models
 from msakeras.backend import distribute
-from recipes import common
+from msakeras.experiment import run_data
 
 REFUSING = {
     models.HyConModel: "contrastive",
@@ -38,7 +38,7 @@ def test_refusal_names_the_model_and_its_reason(model_class, engine):
     setup = distribute.DataParallelSetup(engine, num_replicas=2)
     stand = _Stand(model_class)
     with pytest.raises(SystemExit) as raised:
-        common.check_data_parallel(stand, setup)
+        run_data.check_data_parallel(stand, setup)
     message = str(raised.value)
     assert model_class.__name__ in message
     assert engine in message
@@ -51,17 +51,17 @@ def test_refusal_names_the_model_and_its_reason(model_class, engine):
 )
 def test_jax_and_one_device_never_refuse(model_class):
     stand = _Stand(model_class)
-    common.check_data_parallel(
+    run_data.check_data_parallel(
         stand, distribute.DataParallelSetup("jax-data-parallel", num_replicas=2)
     )
-    common.check_data_parallel(
+    run_data.check_data_parallel(
         stand, distribute.DataParallelSetup("torch-ddp", num_replicas=1)
     )
 
 
 def test_mmim_is_split_safe():
     assert models.MMIMModel.supports_replica_split
-    common.check_data_parallel(
+    run_data.check_data_parallel(
         _Stand(models.MMIMModel),
         distribute.DataParallelSetup("tf-mirrored", num_replicas=2),
     )

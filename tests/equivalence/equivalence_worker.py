@@ -41,31 +41,27 @@ Adding a model is one `MODELS` entry: a builder (dropout off) and a batch.
 """
 
 import argparse
+import functools
 import os
 import sys
 import zlib
 
 import keras
-import keras_hub
 import numpy as np
 
 import msakeras
+from msakeras import testing
 
 BATCH_SIZE = 6
 WARM_UP_PASSES = 1
 
 
-def tiny_text_encoder():
-    backbone = keras_hub.models.BertBackbone(
-        vocabulary_size=60,
-        num_layers=1,
-        num_heads=2,
-        hidden_dim=8,
-        intermediate_dim=16,
-        max_sequence_length=8,
-        dropout=0.0,
-    )
-    return msakeras.layers.BertTextEncoder(backbone, name="text_encoder")
+tiny_text_encoder = functools.partial(
+    testing.tiny_text_encoder,
+    vocabulary_size=60,
+    max_sequence_length=8,
+    dropout=0.0,
+)
 
 
 def tiny_batch(seed=0, with_index=False):
@@ -96,100 +92,23 @@ def tiny_batch(seed=0, with_index=False):
     return x, labels
 
 
+def build_model(name):
+    """The tiny `name` model (msakeras.testing.tiny_model), dropout off."""
+    return testing.tiny_model(
+        name,
+        tiny_text_encoder(),
+        audio_dim=5,
+        num_train_samples=BATCH_SIZE,
+        **({"fusion_dim": 4} if name == "mcer" else {}),
+    )
+
+
 MODELS = {
-    "mmim": (
-        lambda: msakeras.models.MMIMModel(
-            tiny_text_encoder(),
-            audio_dim=5,
-            vision_dim=4,
-            audio_hidden_dim=4,
-            vision_hidden_dim=4,
-            fusion_dim=8,
-            fusion_dropout=0.0,
-            memory_capacity=8,
-        ),
-        tiny_batch,
-    ),
-    "hycon": (
-        lambda: msakeras.models.HyConModel(
-            tiny_text_encoder(),
-            audio_dim=5,
-            vision_dim=4,
-            hidden_dim=8,
-            num_heads=2,
-            num_layers=1,
-            attention_dropout=0.0,
-            relu_dropout=0.0,
-            residual_dropout=0.0,
-            embedding_dropout=0.0,
-        ),
-        tiny_batch,
-    ),
-    "self_mi": (
-        lambda: msakeras.models.SelfMIModel(
-            tiny_text_encoder(),
-            audio_dim=5,
-            vision_dim=4,
-            num_train_samples=BATCH_SIZE,
-            audio_hidden_dim=4,
-            vision_hidden_dim=4,
-            fusion_dim=8,
-            text_post_dim=4,
-            audio_post_dim=3,
-            vision_post_dim=4,
-            fusion_dropout=0.0,
-            audio_dropout=0.0,
-            vision_dropout=0.0,
-        ),
-        lambda: tiny_batch(with_index=True),
-    ),
-    "mcer": (
-        lambda: msakeras.models.MCERModel(
-            tiny_text_encoder(),
-            audio_dim=5,
-            vision_dim=4,
-            num_train_samples=BATCH_SIZE,
-            audio_hidden_dim=4,
-            vision_hidden_dim=4,
-            fusion_dim=4,
-            text_post_dim=4,
-            audio_post_dim=3,
-            vision_post_dim=4,
-            fusion_dropout=0.0,
-            text_dropout=0.0,
-            audio_dropout=0.0,
-            vision_dropout=0.0,
-            bottleneck_hidden_dim=4,
-            cross_modal_dim=4,
-            cross_modal_layers=1,
-            cross_modal_heads=2,
-            cross_modal_dropout=0.0,
-            sequence_recurrent_dim=4,
-            cross_head_dim=4,
-            memory_capacity=8,
-        ),
-        lambda: tiny_batch(with_index=True),
-    ),
-    "dashfusion": (
-        lambda: msakeras.models.DashFusionModel(
-            tiny_text_encoder(),
-            audio_dim=5,
-            vision_dim=4,
-            hidden_dim=8,
-            num_heads=2,
-            intermediate_dim=16,
-            num_encoder_layers=1,
-            encoder_dropout=0.0,
-            position_dropout=0.0,
-            max_audio_length=8,
-            max_vision_length=8,
-            temporal_num_heads=2,
-            temporal_head_dim=4,
-            num_fusion_layers=1,
-            num_bottleneck_tokens=4,
-        ),
-        tiny_batch,
-    ),
+    name: (
+        functools.partial(build_model, name),
+        functools.partial(tiny_batch, with_index=name in ("self_mi", "mcer")),
+    )
+    for name in ("mmim", "hycon", "self_mi", "mcer", "dashfusion")
 }
 
 

@@ -1,4 +1,4 @@
-"""`recipes/common.train_seeds` with a tiny model: receipt and sealed test."""
+"""The recipes' seed loop with a tiny model: receipt and sealed test."""
 
 import contextlib
 import json
@@ -11,11 +11,17 @@ import pandas as pd
 
 import msakeras
 from msakeras.experiment import RECEIPT_FIELDS
+from msakeras.experiment import HeldOutTestData
 from msakeras.experiment import HeldOutTestSplit
 from msakeras.experiment import TestSplitAccessError
+from msakeras.experiment import checkpoint_scoring
 from msakeras.experiment import file_sha256
+from msakeras.experiment import recipe_arguments
+from msakeras.experiment import run_callbacks
+from msakeras.experiment import run_data
+from msakeras.experiment import run_records
+from msakeras.experiment import seed_loop
 from msakeras.testing import TestCase
-from recipes import common
 from tests.experiment.tiny_runs import tiny_data
 from tests.experiment.tiny_runs import tiny_model
 from tests.models.self_mi import test_self_mi_model
@@ -43,34 +49,60 @@ def recorded_test_access():
 
     Yields `(reads, openings)`: the `HeldOutTestSplit.read` calls, and one
     `True`/`False` per access to a test group, `True` when it happened
-    inside the sealed read. Any other path to the test split (a
-    `FeatureSequence`, `load_split`, `open_dataset`) goes through
-    `h5py.Group.__getitem__` and shows up as `False`.
+    through the sealed read: inside `read` or through the
+    `HeldOutTestData` it returns (which streams the split in batches).
+    Any other path to the test split (a `FeatureSequence`, `load_split`,
+    `open_dataset`) goes through `h5py.Group.__getitem__` and shows up as
+    `False`.
     """
-    reads, openings, inside = [], [], [False]
+    reads, openings, inside = [], [], [0]
+    originals = {
+        name: getattr(HeldOutTestData, name)
+        for name in ("predict", "labels", "keys", "batches")
+    }
     original_read = HeldOutTestSplit.read
     original_getitem = h5py.Group.__getitem__
 
-    def counting_read(split, sealed):
-        reads.append(sealed.best_epoch)
-        inside[0] = True
-        try:
-            return original_read(split, sealed)
-        finally:
-            inside[0] = False
+    def sealed(function):
+        def call(*args, **kwargs):
+            inside[0] += 1
+            try:
+                return function(*args, **kwargs)
+            finally:
+                inside[0] -= 1
+
+        return call
+
+    def sealed_batches(data, *args, **kwargs):
+        iterator = sealed(originals["batches"])(data, *args, **kwargs)
+        next_batch = sealed(next)
+        while True:
+            try:
+                yield next_batch(iterator)
+            except StopIteration:
+                return
+
+    def counting_read(split, selection):
+        reads.append(selection.best_epoch)
+        return sealed(original_read)(split, selection)
 
     def recording_getitem(group, name):
         if isinstance(name, str) and name.strip("/").split("/")[0] == "test":
             if group.name == "/":
-                openings.append(inside[0])
+                openings.append(inside[0] > 0)
         return original_getitem(group, name)
 
     HeldOutTestSplit.read = counting_read
+    for name in ("predict", "labels", "keys"):
+        setattr(HeldOutTestData, name, sealed(originals[name]))
+    HeldOutTestData.batches = sealed_batches
     h5py.Group.__getitem__ = recording_getitem
     try:
         yield reads, openings
     finally:
         HeldOutTestSplit.read = original_read
+        for name, function in originals.items():
+            setattr(HeldOutTestData, name, function)
         h5py.Group.__getitem__ = original_getitem
 
 
@@ -78,13 +110,13 @@ class RecipeFlowTest(TestCase):
     def test_train_seeds_writes_receipt_and_reads_test_once(self):
         path = tiny_data(self.temp_dir, num=32)
         output = os.path.join(self.temp_dir, "runs")
-        args = common.base_parser("tiny", "").parse_args(
+        args = recipe_arguments.base_parser("tiny", "").parse_args(
             ["--data", path, "--seeds", "7", "--output-dir", output,
              "--verbose", "0"]
         )  # fmt: skip
-        args = common.finish_args(args, "tiny", SETTINGS, {})
+        args = recipe_arguments.finish_args(args, "tiny", SETTINGS, {})
         with recorded_test_access() as (reads, openings):
-            scores, baselines = common.train_seeds(
+            scores, baselines = seed_loop.train_seeds(
                 args, lambda args: tiny_model()
             )
         self.assertEqual(len(reads), 1)  # one seed, one test read
@@ -115,13 +147,15 @@ class RecipeFlowTest(TestCase):
 
     def test_recipe_datasets_hold_test_behind_the_seal(self):
         path = tiny_data(self.temp_dir)
-        args = common.base_parser("tiny", "").parse_args(["--data", path])
-        args = common.finish_args(args, "tiny", SETTINGS, {})
-        train, valid, test = common.make_datasets(args, tiny_model(), 1)
+        args = recipe_arguments.base_parser("tiny", "").parse_args(
+            ["--data", path]
+        )
+        args = recipe_arguments.finish_args(args, "tiny", SETTINGS, {})
+        train, valid, test = run_data.make_datasets(args, tiny_model(), 1)
         self.assertEqual(valid.split, "valid")
         self.assertIsInstance(test, HeldOutTestSplit)
         with self.assertRaises(TestSplitAccessError):
-            test.read(common.SELECTION)  # a rule, not a sealed selection
+            test.read(run_callbacks.SELECTION)  # a rule, not a sealed selection
         with self.assertRaises(TestSplitAccessError):
             len(test)
 
@@ -130,16 +164,16 @@ class RecipeFlowTest(TestCase):
         # unimodal labels, from the same (only) test read.
         path = tiny_data(self.temp_dir, num=32, dataset="sims")
         output = os.path.join(self.temp_dir, "runs")
-        args = common.base_parser("tiny", "").parse_args(
+        args = recipe_arguments.base_parser("tiny", "").parse_args(
             ["--data", path, "--seeds", "7", "--output-dir", output,
              "--verbose", "0"]
         )  # fmt: skip
-        args = common.finish_args(args, "tiny", SETTINGS, {})
-        evaluate = common.checkpoint_evaluator(
+        args = recipe_arguments.finish_args(args, "tiny", SETTINGS, {})
+        evaluate = checkpoint_scoring.checkpoint_evaluator(
             unimodal_heads=("text", "audio", "vision")
         )
         with recorded_test_access() as (reads, openings):
-            scores, _ = common.train_seeds(
+            scores, _ = seed_loop.train_seeds(
                 args,
                 tiny_self_mi,
                 evaluate=evaluate,
@@ -183,23 +217,25 @@ class RecipeFlowTest(TestCase):
     def test_without_unimodal_labels_the_entry_is_none(self):
         path = tiny_data(self.temp_dir, num=16)
         output = os.path.join(self.temp_dir, "runs")
-        args = common.base_parser("tiny", "").parse_args(
+        args = recipe_arguments.base_parser("tiny", "").parse_args(
             ["--data", path, "--seeds", "7", "--output-dir", output,
              "--verbose", "0", "--epochs", "1"]
         )  # fmt: skip
-        args = common.finish_args(args, "tiny", SETTINGS, {})
+        args = recipe_arguments.finish_args(args, "tiny", SETTINGS, {})
         with recorded_test_access() as (reads, openings):
-            common.train_seeds(
+            seed_loop.train_seeds(
                 args,
                 tiny_self_mi,
-                evaluate=common.checkpoint_evaluator(
+                evaluate=checkpoint_scoring.checkpoint_evaluator(
                     unimodal_heads=("text", "audio", "vision")
                 ),
             )
         self.assertEqual(len(reads), 1)
         self.assertTrue(all(openings))
         self.assertIsNone(
-            common.run_record(os.path.join(output, "seed_7"))["unimodal_test"]
+            run_records.run_record(os.path.join(output, "seed_7"))[
+                "unimodal_test"
+            ]
         )
 
     def test_the_recorder_sees_reads_that_bypass_the_seal(self):

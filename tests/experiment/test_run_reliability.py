@@ -10,9 +10,11 @@ import h5py
 
 from msakeras import experiment
 from msakeras.data import feature_statistics
+from msakeras.experiment import recipe_arguments
 from msakeras.experiment import run_lock
+from msakeras.experiment import run_records
+from msakeras.experiment import seed_loop
 from msakeras.testing import TestCase
-from recipes import common
 from tests import disk_faults
 from tests.experiment.tiny_runs import tiny_data
 from tests.experiment.tiny_runs import tiny_model
@@ -77,11 +79,11 @@ class RecipeRefusalTest(TestCase):
         self.output = os.path.join(self.temp_dir, "runs")
 
     def finish(self, *flags, data=None):
-        args = common.base_parser("tiny", "").parse_args(
+        args = recipe_arguments.base_parser("tiny", "").parse_args(
             ["--data", data or self.data, "--output-dir", self.output,
              "--verbose", "0", *map(str, flags)]
         )  # fmt: skip
-        return common.finish_args(args, "tiny", SETTINGS, {})
+        return recipe_arguments.finish_args(args, "tiny", SETTINGS, {})
 
     def assert_exits(self, pattern, *flags, data=None):
         with self.assertRaises(SystemExit) as context:
@@ -119,7 +121,7 @@ class RecipeRefusalTest(TestCase):
         holder = experiment.RunLock(self.output).acquire()
         try:
             with self.assertRaises(SystemExit) as context:
-                common.train_seeds(args, lambda args: tiny_model())
+                seed_loop.train_seeds(args, lambda args: tiny_model())
         finally:
             holder.release()
         self.assertRegex(str(context.exception.code), "in use by a running")
@@ -127,8 +129,10 @@ class RecipeRefusalTest(TestCase):
 
     def test_resume_with_other_data_or_settings_is_refused(self):
         args = self.finish("--seeds", 7)
-        directory = common.run_directory(args, 7)
-        common.check_resume_settings(args, directory)  # a fresh run records
+        directory = run_records.run_directory(args, 7)
+        run_records.check_resume_settings(
+            args, directory
+        )  # a fresh run records
         other = tiny_data(self.temp_dir, name="other.h5", seed=1)
         for flags, data, pattern in [
             (("--batch-size", 4), None, "batch_size 8 -> 4"),
@@ -140,19 +144,21 @@ class RecipeRefusalTest(TestCase):
                     "--seeds", 7, "--resume", *flags, data=data
                 )
                 with self.assertRaises(SystemExit) as context:
-                    common.check_resume_settings(resumed, directory)
+                    run_records.check_resume_settings(resumed, directory)
                 message = str(context.exception.code)
                 self.assertRegex(message, pattern)
                 self.assertIn("settings changed", message)
                 self.assertNotIn("\n", message)
         same = self.finish("--seeds", 7, "--resume")
-        common.check_resume_settings(same, directory)  # unchanged: accepted
+        run_records.check_resume_settings(
+            same, directory
+        )  # unchanged: accepted
 
     def assert_disk_fault(self, fault, pattern):
         args = self.finish("--seeds", 7, "--epochs", 1)
         with fault:
             with self.assertRaises(SystemExit) as context:
-                common.train_seeds(args, lambda args: tiny_model())
+                seed_loop.train_seeds(args, lambda args: tiny_model())
         message = str(context.exception.code)
         self.assertRegex(message, pattern)
         self.assertNotIn("\n", message)

@@ -8,10 +8,25 @@ import sys
 import keras
 
 import msakeras
+from msakeras.metrics import MOSI_KEYS
 
 ROOT = os.path.dirname(
     os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 )
+# The MMSA metric set of a MOSI/MOSEI file, in run.json's order.
+MMSA_KEYS = list(MOSI_KEYS)
+# tests/hooks/sitecustomize.py: test-only hooks a subprocess reads at start
+# (MSAKERAS_TEST_KILL_AT=<epoch>,<batch> kills a recipe at that batch).
+HOOKS = os.path.join(ROOT, "tests", "hooks")
+
+
+def hooks_pythonpath(*folders):
+    """`PYTHONPATH` for a test's subprocess: the test hooks, then
+    `folders`, then the inherited path."""
+    inherited = os.environ.get("PYTHONPATH")
+    return os.pathsep.join(
+        [HOOKS, *folders, *([inherited] if inherited else [])]
+    )
 
 
 def tiny_dataset(directory, dataset="mosi"):
@@ -35,6 +50,7 @@ def run_recipe(name, *arguments, check=True, environment=None):
         KERAS_BACKEND=keras.config.backend(),
         OMP_NUM_THREADS="1",
         PYTHONUNBUFFERED="1",
+        PYTHONPATH=hooks_pythonpath(),
         **(environment or {}),
     )
     result = subprocess.run(

@@ -5,8 +5,8 @@ import argparse
 import keras
 import pytest
 
+from msakeras.experiment import device_settings
 from msakeras.models import msa_model
-from recipes import common
 
 BACKEND = keras.config.backend()
 
@@ -22,7 +22,9 @@ def _model(unsupported=None):
 
 
 def _apply(setting, model):
-    return common.apply_jit_compile(argparse.Namespace(compile=setting), model)
+    return device_settings.apply_jit_compile(
+        argparse.Namespace(compile=setting), model
+    )
 
 
 def test_on_and_off_set_jit_compile():
@@ -41,7 +43,7 @@ def test_auto_is_the_keras_default():
     # Keras's `jit_compile="auto"`: jax.jit under JAX, XLA under TensorFlow
     # only on a GPU, never torch.compile.
     expected = BACKEND == "jax" or (
-        BACKEND == "tensorflow" and common._has_gpu()
+        BACKEND == "tensorflow" and device_settings.has_gpu()
     )
     model = _model()
     record = _apply("auto", model)

@@ -6,7 +6,9 @@ import os
 import pytest
 
 import msakeras.export
-from recipes import common
+from msakeras.experiment import best_seed_export
+from msakeras.experiment import recipe_arguments
+from msakeras.experiment import run_results
 
 
 def _runs(tmp_path, val_maes):
@@ -41,7 +43,7 @@ def recorded_exports(monkeypatch):
 
 def test_every_recipe_has_the_export_flags():
     for name in ("mmim", "hycon", "self_mi", "dashfusion"):
-        parser = common.base_parser(name, "")
+        parser = recipe_arguments.base_parser(name, "")
         args = parser.parse_args(["--export", "--export-format", "both"])
         assert (args.export, args.export_format) == ("best", "both")
         assert parser.parse_args([]).export is None
@@ -55,7 +57,7 @@ def test_best_seed_exported_to_both_formats_once(tmp_path, recorded_exports):
         export_dir=None,
         export_format="both",
     )
-    records = common.export_models(args, [1, 2, 3])
+    records = best_seed_export.export_models(args, [1, 2, 3])
     base = str(tmp_path / "mmim_mosi")
     model = os.path.join(output_dir, "seed_2", "model.keras")
     assert recorded_exports == [
@@ -63,7 +65,9 @@ def test_best_seed_exported_to_both_formats_once(tmp_path, recorded_exports):
         ("onnx", model, os.path.join(base, "onnx")),
     ]
     assert len(records) == 2
-    assert common.export_models(args, [1, 2, 3]) is records  # only once
+    assert (
+        best_seed_export.export_models(args, [1, 2, 3]) is records
+    )  # only once
     assert len(recorded_exports) == 2
 
 
@@ -82,7 +86,7 @@ def test_write_results_exports_every_seed_with_all(tmp_path, recorded_exports):
         results_dir=str(tmp_path / "results"),
     )
     scores = {"MAE": 0.5, "Corr": 0.6}
-    common.write_results(args, {8: scores, 7: scores}, baselines={})
+    run_results.write_results(args, {8: scores, 7: scores}, baselines={})
     assert os.path.isfile(tmp_path / "results" / "results_mosi.csv")
     assert [call[0] for call in recorded_exports] == ["saved", "saved"]
     assert [call[1] for call in recorded_exports] == [
@@ -96,5 +100,5 @@ def test_write_results_exports_every_seed_with_all(tmp_path, recorded_exports):
 
 def test_no_export_without_the_flag(tmp_path, recorded_exports):
     args = argparse.Namespace(output_dir=str(tmp_path), export=None)
-    assert common.export_models(args, [1]) == []
+    assert best_seed_export.export_models(args, [1]) == []
     assert recorded_exports == []

@@ -22,9 +22,12 @@ from tests.recipes import recipe_runner
 
 sys.path.insert(0, os.path.join(recipe_runner.ROOT, "recipes"))
 
-import common  # noqa: E402  (recipes/common.py, as the recipes import it)
+import common  # noqa: E402, F401  (recipes/common.py, as the recipes import it)
 import dashfusion  # noqa: E402
 import hycon  # noqa: E402
+
+from msakeras.experiment import best_seed_export  # noqa: E402
+from msakeras.experiment import run_callbacks  # noqa: E402
 
 DASHFUSION_PAPER = {
     # §IV.D: "For CH-SIMS and CMU-MOSI, we train DashFusion for 100 epochs
@@ -150,7 +153,9 @@ class FixedBudgetTest(TestCase):
         )
         found = [
             callback
-            for callback in common.callbacks(args, self.temp_dir)
+            for callback in run_callbacks.standard_callbacks(
+                args, self.temp_dir
+            )
             if isinstance(callback, keras.callbacks.EarlyStopping)
         ]
         return args, found
@@ -167,20 +172,20 @@ class FixedBudgetTest(TestCase):
 
     def test_dashfusion_selects_from_epoch_two_with_ties_replacing(self):
         args, _ = self.early_stopping(dashfusion, "--epochs", "5")
-        rule = common.selection_rule(args)
+        rule = run_callbacks.selection_rule(args)
         self.assertEqual((rule.start_epoch, rule.ties), (2, "last"))
         # Official `train.py`: `if epoch > 1: check_and_save` (`>=`).
         history = {"val_mae": [0.1, 0.5, 0.4, 0.4, 0.6]}
         self.assertEqual(rule.best_epoch(history), (3, 0.4))
-        checkpoint = common.callbacks(args, self.temp_dir)[1]
+        checkpoint = run_callbacks.standard_callbacks(args, self.temp_dir)[1]
         self.assertEqual(checkpoint.start_epoch, 2)
         self.assertTrue(checkpoint.replace_ties)
         # A one-epoch run still selects its only epoch.
         args, _ = self.early_stopping(dashfusion, "--epochs", "1")
-        self.assertEqual(common.selection_rule(args).start_epoch, 1)
+        self.assertEqual(run_callbacks.selection_rule(args).start_epoch, 1)
         # HyCon keeps the standard rule.
         args, _ = self.early_stopping(hycon, "--epochs", "5")
-        self.assertEqual(common.selection_rule(args).start_epoch, 1)
+        self.assertEqual(run_callbacks.selection_rule(args).start_epoch, 1)
 
     def test_export_picks_the_seed_by_the_same_rule(self):
         import pandas as pd
@@ -196,5 +201,5 @@ class FixedBudgetTest(TestCase):
         for module, expected in ((dashfusion, 2), (hycon, 1)):
             args, _ = self.early_stopping(module, "--epochs", "3")
             self.assertEqual(
-                common.best_validation_seed(args, [1, 2]), expected
+                best_seed_export.best_validation_seed(args, [1, 2]), expected
             )

@@ -2,7 +2,7 @@
 
 Keras writes TensorBoard summaries through `tf.summary` under every backend.
 A torch- or JAX-only environment (such as a GPU image without TensorFlow)
-must still train: `common.tensorboard_callback` then returns no callback.
+must still train: `run_callbacks.tensorboard_callback` then returns no callback.
 """
 
 import importlib.util
@@ -11,8 +11,8 @@ from unittest import mock
 
 import keras
 
+from msakeras.experiment import run_callbacks
 from msakeras.testing import test_case
-from recipes import common
 
 REAL_FIND_SPEC = importlib.util.find_spec
 
@@ -32,7 +32,7 @@ class TensorBoardCallbackTest(test_case.TestCase):
         with mock.patch.object(
             importlib.util, "find_spec", find_spec_with_tensorflow(True)
         ):
-            (callback,) = common.tensorboard_callback(directory)
+            (callback,) = run_callbacks.tensorboard_callback(directory)
         self.assertIsInstance(callback, keras.callbacks.TensorBoard)
         self.assertTrue(callback.log_dir.startswith(directory))
 
@@ -41,5 +41,5 @@ class TensorBoardCallbackTest(test_case.TestCase):
             importlib.util, "find_spec", find_spec_with_tensorflow(False)
         ):
             self.assertEqual(
-                common.tensorboard_callback(tempfile.mkdtemp()), []
+                run_callbacks.tensorboard_callback(tempfile.mkdtemp()), []
             )

@@ -34,7 +34,7 @@ def run_tune(*arguments, environment=None, popen=False):
         os.environ,
         KERAS_BACKEND=keras.config.backend(),
         OMP_NUM_THREADS="1",
-        PYTHONPATH=recipe_runner.ROOT,
+        PYTHONPATH=recipe_runner.hooks_pythonpath(recipe_runner.ROOT),
         **(environment or {}),
     )
     if popen:
@@ -226,7 +226,10 @@ def test_killed_search_resumes_without_rerunning_finished_trials(tmp_path):
         capture_output=True,
         text=True,
         cwd=recipe_runner.ROOT,
-        env=dict(os.environ, PYTHONPATH=recipe_runner.ROOT),
+        env=dict(
+            os.environ,
+            PYTHONPATH=recipe_runner.hooks_pythonpath(recipe_runner.ROOT),
+        ),
     )
     assert refused.returncode != 0 and "--resume" in refused.stderr
     run_tune(*arguments, "--resume")

@@ -1,27 +1,20 @@
+import functools
+
 import keras
-import keras_hub
 import numpy as np
 import pytest
 from absl.testing import parameterized
 
 from msakeras import models
+from msakeras import testing
 from msakeras.data import contrastive_pair_sampler
-from msakeras.layers.encoders import bert_text_encoder
 from msakeras.models.dashfusion import dashfusion_hyperparameters
 from msakeras.models.dashfusion import dashfusion_layers
 from msakeras.testing import test_case
 
-
-def tiny_text_encoder():
-    backbone = keras_hub.models.BertBackbone(
-        vocabulary_size=100,
-        num_layers=1,
-        num_heads=2,
-        hidden_dim=8,
-        intermediate_dim=16,
-        max_sequence_length=8,
-    )
-    return bert_text_encoder.BertTextEncoder(backbone)
+tiny_text_encoder = functools.partial(
+    testing.tiny_text_encoder, max_sequence_length=8, name=None
+)
 
 
 def tiny_model(**kwargs):

@@ -1,22 +1,14 @@
+import functools
+
 import keras
-import keras_hub
 import numpy as np
 from absl.testing import parameterized
 
 import msakeras
+from msakeras import testing
 from msakeras.testing import TestCase
 
-
-def tiny_text_encoder():
-    backbone = keras_hub.models.BertBackbone(
-        vocabulary_size=100,
-        num_layers=1,
-        num_heads=2,
-        hidden_dim=16,
-        intermediate_dim=32,
-        max_sequence_length=16,
-    )
-    return msakeras.layers.BertTextEncoder(backbone, name="text_encoder")
+tiny_text_encoder = functools.partial(testing.tiny_text_encoder, hidden_dim=16)
 
 
 def tiny_batch(num_samples=8, seed=0):

@@ -1,9 +1,8 @@
 import keras
-import keras_hub
 import numpy as np
 from absl.testing import parameterized
 
-import msakeras
+from msakeras import testing
 from msakeras.models.mcer import mcer_model
 from msakeras.testing import test_case
 from tests.models.mmim_critic_weights import entropy_projections
@@ -15,16 +14,7 @@ CROSS = ("cross_text", "cross_audio", "cross_vision")
 
 
 def tiny_text_encoder(dropout=0.1):
-    backbone = keras_hub.models.BertBackbone(
-        dropout=dropout,
-        vocabulary_size=100,
-        num_layers=1,
-        num_heads=2,
-        hidden_dim=8,
-        intermediate_dim=16,
-        max_sequence_length=16,
-    )
-    return msakeras.layers.BertTextEncoder(backbone, name="text_encoder")
+    return testing.tiny_text_encoder(dropout=dropout)
 
 
 def tiny_model(text_dropout_rate=0.1, **kwargs):

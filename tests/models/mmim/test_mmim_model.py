@@ -1,25 +1,20 @@
+import functools
+
 import keras
 import numpy as np
 from absl.testing import parameterized
 
 import msakeras
+from msakeras import testing
 from msakeras.models.mmim import mmim_model
 from msakeras.testing import TestCase
 from tests.models.mmim_critic_weights import entropy_projections
 from tests.models.mmim_critic_weights import is_likelihood_critic
 from tests.models.mmim_critic_weights import weights_by_path
 
-
-def tiny_text_encoder():
-    backbone = msakeras.layers.ExactGeluBertBackbone(
-        vocabulary_size=100,
-        num_layers=1,
-        num_heads=2,
-        hidden_dim=16,
-        intermediate_dim=32,
-        max_sequence_length=16,
-    )
-    return msakeras.layers.BertTextEncoder(backbone, name="text_encoder")
+tiny_text_encoder = functools.partial(
+    testing.tiny_text_encoder, hidden_dim=16, exact_gelu=True
+)
 
 
 def tiny_batch(num_samples=12, seed=0):

@@ -1,27 +1,19 @@
+import functools
 import os
 
 import keras
-import keras_hub
 import numpy as np
 from absl.testing import parameterized
 
 import msakeras
+from msakeras import testing
 from msakeras.models.self_mi import self_mi_model
 from msakeras.testing import test_case
 
 NUM_SAMPLES = 6
 
 
-def tiny_text_encoder():
-    backbone = keras_hub.models.BertBackbone(
-        vocabulary_size=100,
-        num_layers=1,
-        num_heads=2,
-        hidden_dim=16,
-        intermediate_dim=32,
-        max_sequence_length=16,
-    )
-    return msakeras.layers.BertTextEncoder(backbone, name="text_encoder")
+tiny_text_encoder = functools.partial(testing.tiny_text_encoder, hidden_dim=16)
 
 
 def tiny_model(**kwargs):
