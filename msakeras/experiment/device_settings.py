@@ -7,6 +7,7 @@ model's `jit_compile`; the resolved choice goes into `run.json`.
 import keras
 
 from msakeras.backend import device_info
+from msakeras.backend import keras_internals
 
 
 def set_precision(args):
@@ -30,7 +31,7 @@ def resolve_jit_compile(setting, model):
     gives the timings behind keeping TensorFlow and torch uncompiled on CPU.
     """
     backend = keras.config.backend()
-    unsupported = getattr(model, "jit_compile_unsupported", {}).get(backend)
+    unsupported = model.jit_compile_unsupported.get(backend)
     if setting == "on":
         if unsupported:
             return False, f"--compile on; not supported: {unsupported}"
@@ -39,7 +40,7 @@ def resolve_jit_compile(setting, model):
         return False, "--compile off"
     if unsupported:
         return False, f"auto: not supported: {unsupported}"
-    resolved = bool(model._resolve_auto_jit_compile())
+    resolved = bool(keras_internals.resolve_auto_jit_compile(model))
     where = "on a GPU" if has_gpu() else "on CPU"
     state = "compiled" if resolved else "uncompiled"
     return resolved, f"auto: {backend} {where} runs {state} (Keras's rule)"

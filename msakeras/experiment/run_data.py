@@ -91,8 +91,8 @@ def check_data_parallel(model, setup):
     """
     if setup.num_replicas == 1 or setup.engine == "jax-data-parallel":
         return
-    if not getattr(model, "supports_replica_split", False):
-        reason = getattr(model, "replica_split_refusal", None) or (
+    if not model.supports_replica_split:
+        reason = model.replica_split_refusal or (
             "its objective computes batch-level terms per replica (not "
             "gathered over replicas, not scaled for the gradient reduction)"
         )

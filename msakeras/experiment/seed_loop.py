@@ -6,6 +6,7 @@ shows its `model.fit`), seals the selected checkpoint, reads the test
 split once and writes the seed's records.
 """
 
+import gc
 import os
 import shutil
 import time
@@ -163,10 +164,16 @@ def _train_seeds(
         except NonFiniteLossError as error:
             raise SystemExit(f"seed {seed}: {error}") from error
         wall = time.time() - start
-        epochs_run = max(1, len(history.history.get("loss", [])))
+        logs = history.history
+        epochs_run = max(1, len(logs.get("loss", [])))
         steps_per_second = round(epochs_run * len(train) / wall, 3)
+        # The test split is scored on the selected checkpoint, reloaded from
+        # disk: the trained model and its optimizer state go first, so the
+        # two copies never sit in memory together (the run's peak RSS).
+        del history, model, train, valid, original, datasets, extra_callbacks
+        gc.collect()
         baselines = seal_and_score(
-            args, directory, seed, history.history, wall, steps_per_second,
+            args, directory, seed, logs, wall, steps_per_second,
             evaluate, baselines, scores_by_seed,
             compile_record=compile_record,
         )  # fmt: skip

@@ -56,6 +56,9 @@ class MSAModel(keras.Model):
     #: model). A class attribute, declared by the subclasses that support
     #: it (MMIM).
     supports_replica_split = False
+    #: str or None. Why this model's objective is not split-safe, shown
+    #: when `--distribute` is refused (None: a generic reason).
+    replica_split_refusal = None
 
     # Backend -> why its compiled train step is refused (see the class
     # docstring); empty: every backend compiles the step.

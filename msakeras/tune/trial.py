@@ -17,10 +17,6 @@ import subprocess
 import sys
 import time
 
-# Test hook (tests/tune/): `<trial name>:<epoch>,<batch>` makes the recipe
-# of that trial SIGKILL itself there, on its first launch only (as an
-# out-of-memory kill would); the retry must continue from the checkpoint.
-KILL_FIRST_VARIABLE = "MSAKERAS_TUNE_TEST_KILL_FIRST"
 LAUNCHES = "launches.jsonl"
 
 
@@ -113,19 +109,12 @@ def run_trial(config, context):
         return
     resume = os.path.isdir(run_dir) and bool(os.listdir(run_dir))
     launches = os.path.join(context["output_dir"], LAUNCHES)
-    first = not any(
-        entry.get("trial") == name for entry in _read_lines(launches)
-    )
     with open(launches, "a", encoding="utf-8") as handle:
         handle.write(
             json.dumps({"trial": name, "resume": resume, "time": time.time()})
             + "\n"
         )
     environment = dict(os.environ, PYTHONUNBUFFERED="1")
-    environment.pop("MSAKERAS_TEST_KILL_AT", None)
-    kill = os.environ.get(KILL_FIRST_VARIABLE, "")
-    if first and kill.partition(":")[0] == name:
-        environment["MSAKERAS_TEST_KILL_AT"] = kill.partition(":")[2]
     command = recipe_command(context, config_id, seed)
     if resume:
         command.append("--resume")

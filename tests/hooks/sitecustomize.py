@@ -78,6 +78,34 @@ class _KillHookFinder(importlib.abc.MetaPathFinder):
         return spec
 
 
-_kill_at = os.environ.get(KILL_AT_VARIABLE)
+# tests/tune: `<trial name>:<epoch>,<batch>` kills that trial's recipe
+# there on its first launch only (the retry must continue from its
+# checkpoint). The recipe runs with `--output-dir <search>/trials/<name>`;
+# `msakeras.tune` appends one line per launch to
+# `<search>/launches.jsonl` before starting it.
+TUNE_KILL_FIRST_VARIABLE = "MSAKERAS_TUNE_TEST_KILL_FIRST"
+
+
+def _tune_first_launch_kill_at():
+    name, _, kill_at = os.environ.get(TUNE_KILL_FIRST_VARIABLE, "").partition(
+        ":"
+    )
+    if not name or "--output-dir" not in sys.argv[:-1]:
+        return None
+    folder = os.path.abspath(sys.argv[sys.argv.index("--output-dir") + 1])
+    if os.path.basename(folder) != name:
+        return None
+    launches = os.path.join(
+        os.path.dirname(os.path.dirname(folder)), "launches.jsonl"
+    )
+    try:
+        with open(launches, encoding="utf-8") as handle:
+            count = sum(f'"trial": "{name}"' in line for line in handle)
+    except OSError:
+        return None
+    return kill_at if count == 1 else None
+
+
+_kill_at = os.environ.get(KILL_AT_VARIABLE) or _tune_first_launch_kill_at()
 if _kill_at:
     sys.meta_path.insert(0, _KillHookFinder(*map(int, _kill_at.split(","))))

@@ -60,9 +60,10 @@ class MMIMModel(barber_agakov_bound.BarberAgakovBound, msa_model.MSAModel):
     `training_callbacks()` declares the procedure (`msakeras.training`:
     `EpochStartReset` empties the entropy memories and `TwoStageFit` runs
     stage 1 over the training data at every epoch start), and
-    `MSAModel.fit` runs it, so plain `model.fit(train, validation_data=valid, epochs=E)`
-    runs the published algorithm with the caller's callbacks seeing one
-    epoch each. `two_stage=False` trains stage 2 alone.
+    `MSAModel.fit` runs it, so plain
+    `model.fit(train, validation_data=valid, epochs=E)` runs the published
+    algorithm with the caller's callbacks seeing one epoch each.
+    `two_stage=False` trains stage 2 alone.
     `compile()` with no optimizer builds the paper's optimizers: Adam with
     coupled L2 decay (PyTorch semantics) for BERT and the rest, critics
     frozen in stage 2 and alone in stage 1, one global-norm clip over all
