@@ -31,7 +31,8 @@ def resolve_jit_compile(setting, model):
     gives the timings behind keeping TensorFlow and torch uncompiled on CPU.
     """
     backend = keras.config.backend()
-    unsupported = model.jit_compile_unsupported.get(backend)
+    # A plain `keras.Model` (your own) declares nothing: compiled anywhere.
+    unsupported = getattr(model, "jit_compile_unsupported", {}).get(backend)
     if setting == "on":
         if unsupported:
             return False, f"--compile on; not supported: {unsupported}"

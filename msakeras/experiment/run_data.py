@@ -91,8 +91,9 @@ def check_data_parallel(model, setup):
     """
     if setup.num_replicas == 1 or setup.engine == "jax-data-parallel":
         return
-    if not model.supports_replica_split:
-        reason = model.replica_split_refusal or (
+    # A plain `keras.Model` declares neither attribute: refused.
+    if not getattr(model, "supports_replica_split", False):
+        reason = getattr(model, "replica_split_refusal", None) or (
             "its objective computes batch-level terms per replica (not "
             "gathered over replicas, not scaled for the gradient reduction)"
         )
