@@ -395,8 +395,6 @@ def report(options, frame, load_start, load_end):
 
 
 def orchestrate(options):
-    import pandas as pd
-
     os.makedirs(options.workdir, exist_ok=True)
     load_start = throughput.loadavg_line()
     if options.mode == "inference":
@@ -406,36 +404,18 @@ def orchestrate(options):
             encoder: throughput.encoder_folder(options, encoder)
             for encoder in options.encoders.split(",")
         }
-        options.forward = [
-            "--workdir",
-            options.workdir,
-            "--data",
-            options.data,
-            "--mmsa-data",
-            options.mmsa_data,
-            "--num-train",
-            str(options.num_train),
-            "--num-valid",
-            str(options.num_valid),
-            "--batch-size",
-            str(options.batch_size),
-            "--passes",
-            str(options.passes),
-            "--threads",
-            str(options.threads),
-        ]
+        options.forward = throughput.worker_arguments(
+            options, "--passes", options.passes
+        )
     rows = []
     for repeat in range(options.repeats):
         work = inference_runs if options.mode == "inference" else memory_runs
         rows += work(options, repeat)
     load_end = throughput.loadavg_line()
-    frame = pd.DataFrame(rows)
-    frame.insert(0, "date", time.strftime("%Y-%m-%d %H:%M", time.gmtime()))
-    csv_path = options.csv or os.path.join(
-        HERE, f"inference_memory_{options.mode}.csv"
-    )
-    frame.to_csv(
-        csv_path, mode="a", index=False, header=not os.path.exists(csv_path)
+    frame = throughput.append_rows(
+        rows,
+        options.csv
+        or os.path.join(HERE, f"inference_memory_{options.mode}.csv"),
     )
     report(options, frame, load_start, load_end)
     return frame

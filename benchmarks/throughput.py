@@ -571,12 +571,10 @@ def loadavg_line():
         return handle.read().strip()
 
 
-def orchestrate(options):
-    import pandas as pd
-
-    os.makedirs(options.workdir, exist_ok=True)
-    options.data, options.mmsa_data = prepare(options)
-    options.forward = [
+def worker_arguments(options, *extra):
+    """The arguments every worker of a run is started with: the shared
+    data files, sizes and threads, plus `extra` (flag, value, ...)."""
+    arguments = [
         "--workdir",
         options.workdir,
         "--data",
@@ -584,16 +582,35 @@ def orchestrate(options):
         "--mmsa-data",
         options.mmsa_data,
         "--num-train",
-        str(options.num_train),
+        options.num_train,
         "--num-valid",
-        str(options.num_valid),
+        options.num_valid,
         "--batch-size",
-        str(options.batch_size),
-        "--epochs",
-        str(options.epochs),
+        options.batch_size,
+        *extra,
         "--threads",
-        str(options.threads),
+        options.threads,
     ]
+    return [str(argument) for argument in arguments]
+
+
+def append_rows(rows, csv_path):
+    """Appends `rows` (dicts) to `csv_path` with today's date first;
+    returns them as a DataFrame."""
+    import pandas as pd
+
+    frame = pd.DataFrame(rows)
+    frame.insert(0, "date", time.strftime("%Y-%m-%d %H:%M", time.gmtime()))
+    frame.to_csv(
+        csv_path, mode="a", index=False, header=not os.path.exists(csv_path)
+    )
+    return frame
+
+
+def orchestrate(options):
+    os.makedirs(options.workdir, exist_ok=True)
+    options.data, options.mmsa_data = prepare(options)
+    options.forward = worker_arguments(options, "--epochs", options.epochs)
     load_start = loadavg_line()
     encoder_paths = {
         encoder: encoder_folder(options, encoder)
@@ -626,11 +643,8 @@ def orchestrate(options):
                     print(json.dumps(row), flush=True)
                     rows.append(row)
     load_end = loadavg_line()
-    frame = pd.DataFrame(rows)
-    frame.insert(0, "date", time.strftime("%Y-%m-%d %H:%M", time.gmtime()))
-    csv_path = options.csv or os.path.join(HERE, "throughput.csv")
-    frame.to_csv(
-        csv_path, mode="a", index=False, header=not os.path.exists(csv_path)
+    frame = append_rows(
+        rows, options.csv or os.path.join(HERE, "throughput.csv")
     )
     cores = os.cpu_count()
     busiest = max(
