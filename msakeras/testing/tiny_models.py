@@ -9,6 +9,20 @@ from msakeras.testing.tiny_text_encoder import tiny_text_encoder
 
 MODEL_NAMES = ("hycon", "mmim", "self_mi", "mcer", "dashfusion")
 
+# DashFusion's tiny widths (its own model tests add their dropouts).
+DASHFUSION_SIZES = dict(
+    hidden_dim=8,
+    num_heads=2,
+    intermediate_dim=16,
+    num_encoder_layers=1,
+    max_audio_length=8,
+    max_vision_length=8,
+    temporal_num_heads=2,
+    temporal_head_dim=4,
+    num_fusion_layers=1,
+    num_bottleneck_tokens=4,
+)
+
 
 def tiny_model(
     name,
@@ -80,18 +94,7 @@ def tiny_model(
             memory_capacity=8,
         ),
         "dashfusion": dict(
-            hidden_dim=8,
-            num_heads=2,
-            intermediate_dim=16,
-            num_encoder_layers=1,
-            max_audio_length=8,
-            max_vision_length=8,
-            temporal_num_heads=2,
-            temporal_head_dim=4,
-            num_fusion_layers=1,
-            num_bottleneck_tokens=4,
-            encoder_dropout=0.0,
-            position_dropout=0.0,
+            DASHFUSION_SIZES, encoder_dropout=0.0, position_dropout=0.0
         ),
     }
     classes = {

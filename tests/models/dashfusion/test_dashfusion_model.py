@@ -11,6 +11,7 @@ from msakeras.data import contrastive_pair_sampler
 from msakeras.models.dashfusion import dashfusion_hyperparameters
 from msakeras.models.dashfusion import dashfusion_layers
 from msakeras.testing import test_case
+from msakeras.testing import tiny_models
 
 tiny_text_encoder = functools.partial(
     testing.tiny_text_encoder, max_sequence_length=8, name=None
@@ -18,20 +19,7 @@ tiny_text_encoder = functools.partial(
 
 
 def tiny_model(**kwargs):
-    config = dict(
-        audio_dim=5,
-        vision_dim=4,
-        hidden_dim=8,
-        num_heads=2,
-        intermediate_dim=16,
-        num_encoder_layers=1,
-        max_audio_length=8,
-        max_vision_length=8,
-        temporal_num_heads=2,
-        temporal_head_dim=4,
-        num_fusion_layers=1,
-        num_bottleneck_tokens=4,
-    )
+    config = dict(audio_dim=5, vision_dim=4, **tiny_models.DASHFUSION_SIZES)
     config.update(kwargs)
     return models.DashFusionModel(text_encoder=tiny_text_encoder(), **config)
 
