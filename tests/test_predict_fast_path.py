@@ -3,17 +3,14 @@ state, and no TensorFlow in a torch-backend predict process."""
 
 import csv
 import os
-import subprocess
-import sys
 
 import numpy as np
 
 from msakeras import predict
 from msakeras.testing import TestCase
+from tests.backend import test_tensorflow_guard
 from tests.models.mmim import test_mmim_model
 from tests.test_predict import tiny_file
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def read_predictions(path):
@@ -83,12 +80,8 @@ class PredictKeepsTensorFlowOutTest(TestCase):
         model_path = os.path.join(self.temp_dir, "mmim.keras")
         model.save(model_path)
         data = tiny_file(self.temp_dir)
-        env = dict(os.environ, KERAS_BACKEND="torch", PYTHONPATH=ROOT)
-        env.pop("MSAKERAS_KEEP_TENSORFLOW_OUT", None)
-        env.update(environment)
-        result = subprocess.run(
+        result = test_tensorflow_guard.run_python(
             [
-                sys.executable,
                 "-X",
                 "importtime",
                 "-m",
@@ -101,14 +94,9 @@ class PredictKeepsTensorFlowOutTest(TestCase):
                 "--verbose",
                 "0",
             ],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
+            "torch",
+            **environment,
         )
-        if result.returncode != 0:
-            raise AssertionError(result.stderr[-3000:])
         self.assertIn("wrote 11 predictions", result.stdout)
         # `-X importtime` lists every module loaded; TensorFlow's body
         # lives in `tensorflow.python`.

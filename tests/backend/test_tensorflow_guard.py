@@ -52,12 +52,14 @@ print(json.dumps({
 """
 
 
-def run(code, backend, **environment):
+def run_python(arguments, backend, **environment):
+    """`python ARGUMENTS` in a fresh interpreter under `backend`, the guard
+    variable unset unless `environment` sets it; raises on failure."""
     env = dict(os.environ, KERAS_BACKEND=backend, PYTHONPATH=ROOT)
     env.pop("MSAKERAS_KEEP_TENSORFLOW_OUT", None)
     env.update(environment)
     result = subprocess.run(
-        [sys.executable, "-c", code],
+        [sys.executable, *arguments],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -66,6 +68,11 @@ def run(code, backend, **environment):
     )
     if result.returncode != 0:
         raise AssertionError(result.stderr[-3000:])
+    return result
+
+
+def run(code, backend, **environment):
+    result = run_python(["-c", code], backend, **environment)
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
