@@ -401,6 +401,21 @@ def exception_line(stderr):
     return lines[-1][:200]
 
 
+def pin_to_cores(threads):
+    """A `preexec_fn` that pins a worker to its first `threads` cores.
+
+    Thread settings alone do not bound every framework: XLA's CPU runtime
+    (JAX) sizes its own pool to the machine, so a "one thread" JAX worker
+    used both cores of this machine while torch and TensorFlow used one.
+    CPU affinity bounds them all alike (MMSA's worker too).
+    """
+    available = sorted(os.sched_getaffinity(0))
+    if threads >= len(available):
+        return None
+    cores = available[:threads]
+    return lambda: os.sched_setaffinity(0, cores)
+
+
 def run_one(
     options, framework, backend, model, encoder, encoder_path, precision
 ):
@@ -436,7 +451,12 @@ def run_one(
     ]
     load_before = os.getloadavg()[0]
     completed = subprocess.run(
-        command, env=environment, capture_output=True, text=True, cwd=ROOT
+        command,
+        env=environment,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        preexec_fn=pin_to_cores(options.threads),
     )
     row = {
         "framework": framework,
