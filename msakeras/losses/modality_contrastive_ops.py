@@ -11,7 +11,6 @@ vision); anchor `(i, m)` is sample `i`'s modality-`m` vector.
 """
 
 import keras
-import numpy as np
 from keras import ops
 
 SIMILARITIES = ("shifted_cosine", "cosine")
@@ -118,17 +117,23 @@ def _similarity(cosine, similarity):
     return cosine
 
 
+def _off_diagonal(size):
+    """`1 - I` of `size` x `size` (float32), built with `keras.ops`.
+
+    Not from a NumPy constant or `ops.arange`: inside a `torch.compile`d
+    step both break the graph (dynamo traces neither `ndarray.dtype` nor
+    `arange` of a symbolic batch size).
+    """
+    return 1.0 - ops.eye(size, dtype="float32")
+
+
 def pair_masks(classes, included):
     """Positive and negative pair masks `(batch, batch)` (float).
 
     Positive: another sample (`j != i`) of the same class; negative: a
     sample of the other class. Excluded samples are in neither.
     """
-    batch = ops.shape(classes)[0]
-    index = ops.arange(batch)
-    off_diagonal = ops.cast(
-        ops.not_equal(index[:, None], index[None, :]), "float32"
-    )
+    off_diagonal = _off_diagonal(ops.shape(classes)[0])
     same = ops.cast(ops.equal(classes[:, None], classes[None, :]), "float32")
     both = included[:, None] * included[None, :]
     return same * both * off_diagonal, (1.0 - same) * both
@@ -191,7 +196,7 @@ def semi_contrastive_terms(
     num_modalities = normalized.shape[1]
     cosine = ops.einsum("imd,ind->mni", normalized, normalized)
     scores = _similarity(cosine, similarity)  # (m, n, batch)
-    other = ops.convert_to_tensor(1.0 - np.eye(num_modalities, dtype="float32"))
+    other = _off_diagonal(num_modalities)
     squared = ops.square(scores - margin) * other[:, :, None]
     terms = ops.sum(squared, axis=1) / (num_modalities - 1)  # (m, batch)
     valid = ops.ones_like(terms[0])
@@ -241,9 +246,7 @@ def inter_modal_terms(
     # Only blocks n != m: the other modalities of the other samples. The
     # same sample's other modalities (i == j) are SCL's, excluded by
     # `positive`'s zero diagonal (and never negatives).
-    other = ops.convert_to_tensor(
-        1.0 - np.eye(num_modalities, dtype="float32")
-    )[:, :, None, None]
+    other = _off_diagonal(num_modalities)[:, :, None, None]
     cross_scores = ops.sum(scores * other, axis=1)  # (m, batch, batch)
     num_positives = (num_modalities - 1) * ops.sum(positive, axis=-1)
     num_negatives = (num_modalities - 1) * ops.sum(negative, axis=-1)
