@@ -73,18 +73,15 @@ def build_model(args):
         key = f"max_{modality}_length"
         stored = int(args.attributes.get(f"{modality}_max_length", 0))
         settings[key] = max(settings[key], stored)
-    return msakeras.models.DashFusionModel.from_preset(
-        f"dashfusion_{args.dataset}",
-        text_encoder=run_data.make_text_encoder(args),
-        audio_dim=args.attributes["audio_dim"],
-        vision_dim=args.attributes["vision_dim"],
+    return run_data.model_from_preset(
+        msakeras.models.DashFusionModel,
+        args,
+        settings,
         temporal_alignment=not args.no_temporal_alignment,
         semantic_alignment=not args.no_semantic_alignment,
         supervised_contrastive=not args.no_supervised_contrastive,
         fusion=args.fusion,
-        name="dashfusion",
         steps_per_epoch=run_data.train_steps_per_epoch(args),
-        **settings,
     )
 
 

@@ -100,19 +100,17 @@ def parse_args(argv=None):
 
 def build_model(args):
     settings = dict(args.hyperparameters)
-    return msakeras.models.HyConModel.from_preset(
-        f"hycon_{args.dataset}",
-        text_encoder=run_data.make_text_encoder(args),
-        audio_dim=args.attributes["audio_dim"],
-        vision_dim=args.attributes["vision_dim"],
+    refinement = settings.pop("refinement", True)  # Table 3: no_refinement
+    return run_data.model_from_preset(
+        msakeras.models.HyConModel,
+        args,
+        settings,
         last_valid_step=args.last_step == "valid",
         key_padding_mask=not args.no_key_padding_mask,
         fusion=args.fusion,
-        refinement=settings.pop("refinement", True),
+        refinement=refinement,
         similarity=args.similarity,
         zero_label_class=args.zero_label_class,
-        name="hycon",
-        **settings,
     )
 
 

@@ -90,18 +90,14 @@ def parse_args(argv=None):
 
 def build_model(args):
     settings = args.hyperparameters
-    return msakeras.models.MCERModel.from_preset(
-        f"mcer_{args.dataset}",
-        text_encoder=run_data.make_text_encoder(args),
-        audio_dim=args.attributes["audio_dim"],
-        vision_dim=args.attributes["vision_dim"],
+    return run_data.model_from_preset(
+        msakeras.models.MCERModel,
+        args,
         num_train_samples=run_data.train_sample_count(args),
         post_ln=args.post_ln,
         head_representation=args.head_representation,
         mmim_two_stage=args.mmim_two_stage,
         memory_capacity=max(128, settings["batch_size"]),
-        name="mcer",
-        **settings,
     )
 
 

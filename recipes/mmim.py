@@ -51,14 +51,8 @@ def parse_args(argv=None):
 
 
 def build_model(args):
-    return msakeras.models.MMIMModel.from_preset(
-        f"mmim_{args.dataset}",
-        text_encoder=run_data.make_text_encoder(args),
-        audio_dim=args.attributes["audio_dim"],
-        vision_dim=args.attributes["vision_dim"],
-        two_stage=args.stage_one == "on",
-        name="mmim",
-        **args.hyperparameters,
+    return run_data.model_from_preset(
+        msakeras.models.MMIMModel, args, two_stage=args.stage_one == "on"
     )
 
 

@@ -75,20 +75,16 @@ def parse_args(argv=None):
 
 
 def build_model(args):
-    return msakeras.models.SelfMIModel.from_preset(
-        f"self_mi_{args.dataset}",
-        text_encoder=run_data.make_text_encoder(args),
-        audio_dim=args.attributes["audio_dim"],
-        vision_dim=args.attributes["vision_dim"],
+    return run_data.model_from_preset(
+        msakeras.models.SelfMIModel,
+        args,
         num_train_samples=run_data.train_sample_count(args),
         label_generator=args.label_generator,
         cpc_modalities=[
             modality
-            for modality in ("text", "audio", "vision")
+            for modality in self_mi_model.MODALITIES
             if modality not in args.without_cpc
         ],
-        name="self_mi",
-        **args.hyperparameters,
     )
 
 
