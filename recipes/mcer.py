@@ -89,7 +89,6 @@ def parse_args(argv=None):
 
 
 def build_model(args):
-    settings = args.hyperparameters
     return run_data.model_from_preset(
         msakeras.models.MCERModel,
         args,
@@ -97,7 +96,7 @@ def build_model(args):
         post_ln=args.post_ln,
         head_representation=args.head_representation,
         mmim_two_stage=args.mmim_two_stage,
-        memory_capacity=max(128, settings["batch_size"]),
+        memory_capacity=max(128, args.hyperparameters["batch_size"]),
     )
 
 
