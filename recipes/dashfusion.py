@@ -33,50 +33,24 @@ except ImportError:  # python recipes/<name>.py (recipes/ on sys.path)
     import common  # noqa: F401
 
 import msakeras
-from msakeras import experiment
 from msakeras.experiment import device_settings
 from msakeras.experiment import recipe_arguments
 from msakeras.experiment import run_data
 from msakeras.experiment import run_results
 from msakeras.experiment import seed_loop
-from msakeras.models import presets
 from msakeras.models.dashfusion import dashfusion_presets
 
-# The official configs, `patience: None` (fixed budget): dashfusion_presets.
-HYPERPARAMETERS = presets.dataset_tables(
-    dashfusion_presets.PRESETS, "dashfusion"
-)
-# Ablation switches (paper Tables IV-V).
-ABLATIONS = {
-    "--no-temporal-alignment": "ablation: H = X_t (no text-query "
-    "cross-attention, eq. 4)",
-    "--no-semantic-alignment": "ablation: no NT-Xent between modality "
-    "vectors (eq. 5)",
-    "--no-supervised-contrastive": "ablation: no label-derived pairs (w/o SCL)",
-    "--no-contrastive": "ablation: contrastive weight 0 (no L_con, plain "
-    "batches)",
-}
-# The sampler's settings (presets), passed as they are.
-SAMPLER_KEYS = (
-    "partners_per_role candidates_per_list similar_scan_fraction "
-    "dissimilar_scan_fraction round_labels"
-).split()
-# The no-argument run on CPU (docs/models/dashfusion.md, "Recipe").
-EMBEDDED_DEFAULTS = {
-    "epochs": 3,
-    "batch_size": 16,
-    "learning_rate": 1e-4,
-    "warmup_epochs": 1,
-    "num_encoder_layers": 1,
-    "encoder_dropout": 0.0,
-    "partners_per_role": 0,
-    "refresh_every_epochs": 2,
-}
+# Settings: the official ones per dataset, the no-argument run's changes,
+# the Tables IV-V switches, the sampler's keys and the checkpoint rule
+# (official `check_and_save`) are in
+# `msakeras/models/dashfusion/dashfusion_presets.py`.
 
 
 def parse_args(argv=None):
     parser = recipe_arguments.base_parser("dashfusion", __doc__)
-    recipe_arguments.add_switches(parser, ABLATIONS)
+    recipe_arguments.add_ablation_switches(
+        parser, dashfusion_presets.ABLATION_SWITCHES
+    )
     parser.add_argument(
         "--fusion",
         choices=("hbf", "concat"),
@@ -85,19 +59,10 @@ def parse_args(argv=None):
         "ablation",
     )
     args = parser.parse_args(argv)
-    args = recipe_arguments.finish_args(
-        args, "dashfusion", HYPERPARAMETERS, EMBEDDED_DEFAULTS
+    args = recipe_arguments.finish_args(args, "dashfusion")
+    recipe_arguments.apply_ablation_switches(
+        args, dashfusion_presets.ABLATION_SWITCHES
     )
-    # Official `check_and_save`: from epoch 2 (`epoch > 1`), `>=` replaces.
-    args.selection = experiment.SelectionRule(
-        "val_mae",
-        "min",
-        start_epoch=min(2, args.hyperparameters["epochs"]),
-        ties="last",
-    )
-    if args.no_contrastive:
-        args.hyperparameters["contrastive_weight"] = 0.0
-        args.hyperparameters["partners_per_role"] = 0
     return args
 
 
@@ -108,18 +73,15 @@ def build_model(args):
         key = f"max_{modality}_length"
         stored = int(args.attributes.get(f"{modality}_max_length", 0))
         settings[key] = max(settings[key], stored)
-    return msakeras.models.DashFusionModel.from_preset(
-        f"dashfusion_{args.dataset}",
-        text_encoder=run_data.make_text_encoder(args),
-        audio_dim=args.attributes["audio_dim"],
-        vision_dim=args.attributes["vision_dim"],
+    return run_data.model_from_preset(
+        msakeras.models.DashFusionModel,
+        args,
+        settings,
         temporal_alignment=not args.no_temporal_alignment,
         semantic_alignment=not args.no_semantic_alignment,
         supervised_contrastive=not args.no_supervised_contrastive,
         fusion=args.fusion,
-        name="dashfusion",
         steps_per_epoch=run_data.train_steps_per_epoch(args),
-        **settings,
     )
 
 
@@ -132,7 +94,7 @@ def prepare_training(args, model, train, seed):
     sampler = msakeras.data.ContrastivePairSampler(
         run_data.train_split(args, [*keys, "index"], shuffle=True, seed=seed),
         seed=seed,
-        **{key: settings[key] for key in SAMPLER_KEYS},
+        **{key: settings[key] for key in dashfusion_presets.SAMPLER_KEYS},
     )
     refresh = msakeras.data.SamplerRefreshCallback(
         sampler,

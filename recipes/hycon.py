@@ -33,40 +33,10 @@ from msakeras.experiment import recipe_arguments
 from msakeras.experiment import run_data
 from msakeras.experiment import run_results
 from msakeras.experiment import seed_loop
-from msakeras.models import presets
 from msakeras.models.hycon import hycon_presets
 
-# The paper's settings per dataset: `msakeras/models/hycon/hycon_presets.py`.
-HYPERPARAMETERS = presets.dataset_tables(hycon_presets.PRESETS, "hycon")
-# The no-argument run (embedded synthetic MOSI, bundled MiniLM, 2 CPU
-# cores, <= 10 minutes): one transformer layer over the 375/500-frame
-# sequences, light dropout and larger rates than the paper's 1e-5 (which
-# needs tens of epochs); measured numbers in the README.
-EMBEDDED_DEFAULTS = {
-    "epochs": 4,
-    "batch_size": 32,
-    "learning_rate": 1e-3,
-    "text_learning_rate": 5e-5,
-    "num_layers": 1,
-    "attention_dropout": 0.1,
-    "relu_dropout": 0.1,
-    "residual_dropout": 0.1,
-    "embedding_dropout": 0.1,
-}
-# Table 3 rows: which objective terms are switched off.
-ABLATIONS = {
-    "none": {},
-    "no_contrastive": {
-        "intra_modal_weight": 0.0,
-        "inter_modal_weight": 0.0,
-        "semi_contrastive_weight": 0.0,
-    },
-    "no_refinement": {"refinement": False},
-    "no_margin": {"margin": 1.0},
-    "no_iamcl": {"intra_modal_weight": 0.0},
-    "no_iemcl": {"inter_modal_weight": 0.0},
-    "no_scl": {"semi_contrastive_weight": 0.0},
-}
+# Settings: the paper's per dataset, the no-argument run's changes and the
+# Table 3 rows (`ABLATIONS`) are in `msakeras/models/hycon/hycon_presets.py`.
 
 
 def parse_args(argv=None):
@@ -79,7 +49,7 @@ def parse_args(argv=None):
     )
     parser.add_argument(
         "--ablation",
-        choices=sorted(ABLATIONS),
+        choices=sorted(hycon_presets.ABLATIONS),
         default="none",
         help="a row of the paper's Table 3 (no_margin sets α = 1)",
     )
@@ -120,11 +90,9 @@ def parse_args(argv=None):
         "hycon",
         [(args.fusion, "add"), (args.ablation, "none"), (margin, None)],
     )
-    args = recipe_arguments.finish_args(
-        args, "hycon", HYPERPARAMETERS, EMBEDDED_DEFAULTS
-    )
+    args = recipe_arguments.finish_args(args, "hycon")
     settings = args.hyperparameters
-    settings.update(ABLATIONS[args.ablation])
+    settings.update(hycon_presets.ABLATIONS[args.ablation])
     if args.margin is not None:
         settings["margin"] = args.margin
     return args
@@ -132,19 +100,17 @@ def parse_args(argv=None):
 
 def build_model(args):
     settings = dict(args.hyperparameters)
-    return msakeras.models.HyConModel.from_preset(
-        f"hycon_{args.dataset}",
-        text_encoder=run_data.make_text_encoder(args),
-        audio_dim=args.attributes["audio_dim"],
-        vision_dim=args.attributes["vision_dim"],
+    refinement = settings.pop("refinement", True)  # Table 3: no_refinement
+    return run_data.model_from_preset(
+        msakeras.models.HyConModel,
+        args,
+        settings,
         last_valid_step=args.last_step == "valid",
         key_padding_mask=not args.no_key_padding_mask,
         fusion=args.fusion,
-        refinement=settings.pop("refinement", True),
+        refinement=refinement,
         similarity=args.similarity,
         zero_label_class=args.zero_label_class,
-        name="hycon",
-        **settings,
     )
 
 

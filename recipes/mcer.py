@@ -34,38 +34,17 @@ from msakeras.experiment import recipe_arguments
 from msakeras.experiment import run_data
 from msakeras.experiment import run_results
 from msakeras.experiment import seed_loop
-from msakeras.models import presets
+from msakeras.models.mcer import mcer_model
 from msakeras.models.mcer import mcer_presets
 
-MODALITIES = ("text", "audio", "vision")
-# The paper's settings per dataset: `msakeras/models/mcer/mcer_presets.py`.
-HYPERPARAMETERS = presets.dataset_tables(mcer_presets.PRESETS, "mcer")
-# The no-argument run: sizes that fit minutes on 2 CPU cores (see header).
-EMBEDDED_DEFAULTS = {
-    "epochs": 4,
-    "patience": 2,
-    "gradient_accumulation_steps": 1,
-    "text_learning_rate": 1e-4,
-    "cross_modal_dim": 32,
-    "cross_modal_layers": 1,
-    "cross_modal_heads": 4,
-    "sequence_recurrent_dim": 32,
-    "bottleneck_hidden_dim": 128,
-    "frame_pool_size": 5,
-}
-# Table IV: each switch zeroes one objective weight.
-ABLATIONS = {
-    "--without-kl-m": ("fusion_kl_weight", "w/o L_m (Table IV): α = 0"),
-    "--without-kl-s": ("unimodal_kl_weight", "w/o L_avl (Table IV): β = 0"),
-    "--without-dc": ("discriminator_weight", "w/o L_dc (Table IV): γ = 0"),
-    "--without-mi": ("mi_weight", "w/o L_MI (Table IV): η = 0"),
-}
+# Settings: the paper's per dataset, the no-argument run's changes and the
+# Table IV switches are in `msakeras/models/mcer/mcer_presets.py`.
 
 
 def parse_args(argv=None):
     parser = recipe_arguments.base_parser("mcer", __doc__)
-    recipe_arguments.add_switches(
-        parser, {flag: text for flag, (_, text) in ABLATIONS.items()}
+    recipe_arguments.add_ablation_switches(
+        parser, mcer_presets.ABLATION_SWITCHES
     )
     parser.add_argument(
         "--without-cross-task",
@@ -75,7 +54,7 @@ def parse_args(argv=None):
     parser.add_argument(
         "--cross-tasks",
         nargs="+",
-        choices=MODALITIES,
+        choices=mcer_model.MODALITIES,
         default=None,
         help="cross-modal tasks to train (Table V rows; default all)",
     )
@@ -96,35 +75,28 @@ def parse_args(argv=None):
         help="MMIM's separate stage-1 critic training every epoch",
     )
     args = parser.parse_args(argv)
-    args = recipe_arguments.finish_args(
-        args, "mcer", HYPERPARAMETERS, EMBEDDED_DEFAULTS
+    args = recipe_arguments.finish_args(args, "mcer")
+    recipe_arguments.apply_ablation_switches(
+        args, mcer_presets.ABLATION_SWITCHES
     )
     settings = args.hyperparameters
-    for flag, (key, _) in ABLATIONS.items():
-        if getattr(args, flag[2:].replace("-", "_")):
-            settings[key] = 0.0
     if args.without_cross_task:
         args.cross_tasks = []
     elif args.cross_tasks is None:
-        args.cross_tasks = list(MODALITIES)
+        args.cross_tasks = list(mcer_model.MODALITIES)
     settings["cross_modal_tasks"] = list(args.cross_tasks)
     return args
 
 
 def build_model(args):
-    settings = args.hyperparameters
-    return msakeras.models.MCERModel.from_preset(
-        f"mcer_{args.dataset}",
-        text_encoder=run_data.make_text_encoder(args),
-        audio_dim=args.attributes["audio_dim"],
-        vision_dim=args.attributes["vision_dim"],
+    return run_data.model_from_preset(
+        msakeras.models.MCERModel,
+        args,
         num_train_samples=run_data.train_sample_count(args),
         post_ln=args.post_ln,
         head_representation=args.head_representation,
         mmim_two_stage=args.mmim_two_stage,
-        memory_capacity=max(128, settings["batch_size"]),
-        name="mcer",
-        **settings,
+        memory_capacity=max(128, args.hyperparameters["batch_size"]),
     )
 
 

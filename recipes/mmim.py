@@ -32,18 +32,9 @@ from msakeras.experiment import recipe_arguments
 from msakeras.experiment import run_data
 from msakeras.experiment import run_results
 from msakeras.experiment import seed_loop
-from msakeras.models import presets
-from msakeras.models.mmim import mmim_presets
 
-# The paper's settings per dataset: `msakeras/models/mmim/mmim_presets.py`.
-HYPERPARAMETERS = presets.dataset_tables(mmim_presets.PRESETS, "mmim")
-# The no-argument run: a few epochs on the embedded data, minutes on CPU;
-# stage 1 skips the (discarded) encoder gradients, see MMIMModel.
-EMBEDDED_DEFAULTS = {
-    "epochs": 6,
-    "patience": 3,
-    "stage_one_gradients": "critics",
-}
+# Settings: the paper's per dataset and the no-argument run's changes are in
+# `msakeras/models/mmim/mmim_presets.py`.
 
 
 def parse_args(argv=None):
@@ -56,20 +47,12 @@ def parse_args(argv=None):
         "(off: stage 2 alone, an ablation)",
     )
     args = parser.parse_args(argv)
-    return recipe_arguments.finish_args(
-        args, "mmim", HYPERPARAMETERS, EMBEDDED_DEFAULTS
-    )
+    return recipe_arguments.finish_args(args, "mmim")
 
 
 def build_model(args):
-    return msakeras.models.MMIMModel.from_preset(
-        f"mmim_{args.dataset}",
-        text_encoder=run_data.make_text_encoder(args),
-        audio_dim=args.attributes["audio_dim"],
-        vision_dim=args.attributes["vision_dim"],
-        two_stage=args.stage_one == "on",
-        name="mmim",
-        **args.hyperparameters,
+    return run_data.model_from_preset(
+        msakeras.models.MMIMModel, args, two_stage=args.stage_one == "on"
     )
 
 

@@ -39,24 +39,10 @@ from msakeras.experiment import recipe_arguments
 from msakeras.experiment import run_data
 from msakeras.experiment import run_results
 from msakeras.experiment import seed_loop
-from msakeras.models import presets
-from msakeras.models.self_mi import self_mi_presets
+from msakeras.models.self_mi import self_mi_model
 
-MODALITIES = ("text", "audio", "vision")
-
-# The paper's settings per dataset:
+# Settings: the paper's per dataset and the no-argument run's changes are in
 # `msakeras/models/self_mi/self_mi_presets.py`.
-HYPERPARAMETERS = presets.dataset_tables(self_mi_presets.PRESETS, "self_mi")
-# The no-argument run: a few epochs on the embedded data, minutes on CPU.
-# One optimizer step per batch (600 samples give only ~5 accumulated
-# steps per epoch) and faster rates, so a short run learns.
-EMBEDDED_DEFAULTS = {
-    "epochs": 4,
-    "patience": 2,
-    "gradient_accumulation_steps": 1,
-    "text_learning_rate": 1e-4,
-    "vision_learning_rate": 1e-3,
-}
 
 
 def parse_args(argv=None):
@@ -82,29 +68,23 @@ def parse_args(argv=None):
         help="drop these CPC terms (paper Table 6)",
     )
     args = parser.parse_args(argv)
-    args = recipe_arguments.finish_args(
-        args, "self_mi", HYPERPARAMETERS, EMBEDDED_DEFAULTS
-    )
+    args = recipe_arguments.finish_args(args, "self_mi")
     if args.cpc_weight is not None:
         args.hyperparameters["cpc_weight"] = args.cpc_weight
     return args
 
 
 def build_model(args):
-    return msakeras.models.SelfMIModel.from_preset(
-        f"self_mi_{args.dataset}",
-        text_encoder=run_data.make_text_encoder(args),
-        audio_dim=args.attributes["audio_dim"],
-        vision_dim=args.attributes["vision_dim"],
+    return run_data.model_from_preset(
+        msakeras.models.SelfMIModel,
+        args,
         num_train_samples=run_data.train_sample_count(args),
         label_generator=args.label_generator,
         cpc_modalities=[
             modality
-            for modality in ("text", "audio", "vision")
+            for modality in self_mi_model.MODALITIES
             if modality not in args.without_cpc
         ],
-        name="self_mi",
-        **args.hyperparameters,
     )
 
 
@@ -132,7 +112,7 @@ def main(argv=None):
         args,
         build_model,
         evaluate=checkpoint_scoring.checkpoint_evaluator(
-            unimodal_heads=MODALITIES
+            unimodal_heads=self_mi_model.MODALITIES
         ),
     )
     run_results.write_results(args, scores_by_seed, baselines)

@@ -2,9 +2,12 @@
 
 `base_parser` declares the shared flags (README, "Recipes"); a recipe adds
 its own, parses, then `finish_args` resolves the data file, dataset,
-hyperparameters (the recipe's per-dataset table, the embedded run's
-defaults, `--config`/`--set`, then the explicit flags), seeds and output
-folder, and checks them before any training (one line on a fault).
+hyperparameters (the model's preset for the dataset and, without `--data`,
+its `EMBEDDED_DEFAULTS`, both from `msakeras/models/<model>/<model>_
+presets.py`; then `--config`/`--set`, then the explicit flags), seeds,
+selection rule and output folder, and checks them before any training
+(one line on a fault). `add_ablation_switches`/`apply_ablation_switches`
+turn a presets file's `ABLATION_SWITCHES` into flags and table changes.
 """
 
 import argparse
@@ -13,7 +16,9 @@ import os
 from msakeras import data as msa_data
 from msakeras.experiment import run_configuration
 from msakeras.experiment.run_arguments import check_run_arguments
+from msakeras.experiment.selection_rule import SelectionRule
 from msakeras.layers.encoders import backbone_vocabulary
+from msakeras.models import presets
 
 DEFAULT_SEEDS = [1111, 1112, 1113, 1114, 1115]
 DATASETS = ("mosi", "mosei", "sims")
@@ -166,10 +171,22 @@ def base_parser(model_name, description):
     return parser
 
 
-def add_switches(parser, switches):
-    """Adds `store_true` flags: `switches` maps each flag to its help."""
-    for flag, help_text in switches.items():
+def add_ablation_switches(parser, switches):
+    """Adds a `store_true` flag `--<name>` per entry of `switches`
+    (`{name: (help, table changes)}`, a presets file's
+    `ABLATION_SWITCHES`; `no_contrastive` -> `--no-contrastive`)."""
+    for name, (help_text, _) in switches.items():
+        flag = "--" + name.replace("_", "-")
         parser.add_argument(flag, action="store_true", help=help_text)
+
+
+def apply_ablation_switches(args, switches):
+    """Applies the table changes of every switch given on the command
+    line to `args.hyperparameters` (after `finish_args`: a switch wins
+    over `--config`/`--set`)."""
+    for name, (_, changes) in switches.items():
+        if getattr(args, name):
+            args.hyperparameters.update(changes)
 
 
 def set_variant_output_dir(args, model_name, choices):
@@ -186,8 +203,27 @@ def set_variant_output_dir(args, model_name, choices):
         )
 
 
-def finish_args(args, model_name, hyperparameters, embedded_defaults):
-    """Resolves the data file, dataset, seeds, epochs and output folder."""
+def finish_args(args, model_name, hyperparameters=None, embedded_defaults=None):
+    """Resolves the data file, dataset, seeds, epochs and output folder.
+
+    Args:
+        args: the parsed `argparse.Namespace` (`base_parser`'s flags).
+        model_name: str. The model (`"mmim"`), its presets module's name.
+        hyperparameters: `{dataset: table}`; default: the model's presets
+            (`msakeras.models.presets.recipe_tables`).
+        embedded_defaults: dict. Changes of a run without `--data`;
+            default: the presets module's `EMBEDDED_DEFAULTS`.
+
+    A presets module's `SELECTION` (keyword arguments of `SelectionRule`;
+    `start_epoch` capped at the run's epochs) becomes `args.selection`.
+    """
+    selection = None
+    if hyperparameters is None:
+        module = presets.presets_module(model_name)
+        hyperparameters = presets.recipe_tables(model_name)
+        if embedded_defaults is None:
+            embedded_defaults = module.EMBEDDED_DEFAULTS
+        selection = getattr(module, "SELECTION", None)
     if args.data is None:
         dataset = args.dataset or "mosi"
         args.data = msa_data.ensure_synthetic_dataset(dataset)
@@ -207,7 +243,7 @@ def finish_args(args, model_name, hyperparameters, embedded_defaults):
     args.attributes = attributes
     settings = dict(hyperparameters[args.dataset])
     if args.embedded:
-        settings.update(embedded_defaults)
+        settings.update(embedded_defaults or {})
     try:  # --config FILE.yaml, then --set key=value (README, Configuration)
         settings, args.configuration_sources = (
             run_configuration.resolve_configuration(
@@ -251,4 +287,9 @@ def finish_args(args, model_name, hyperparameters, embedded_defaults):
         )
     except ValueError as error:
         raise SystemExit(str(error)) from None
+    if selection is not None:
+        start_epoch = min(selection["start_epoch"], settings["epochs"])
+        args.selection = SelectionRule(
+            **{**selection, "start_epoch": start_epoch}
+        )
     return args

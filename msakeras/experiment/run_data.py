@@ -132,3 +132,24 @@ def train_sample_count(args):
 def train_steps_per_epoch(args):
     """Batches of `batch_size` per training epoch."""
     return len(train_split(args))
+
+
+def model_from_preset(model_class, args, settings=None, **arguments):
+    """`model_class.from_preset("<model>_<dataset>", ...)` for this run.
+
+    What every recipe passes: the text encoder of `--text-backbone`
+    (`make_text_encoder`), the file's `audio_dim`/`vision_dim`, the run's
+    table (`settings`, default `args.hyperparameters`: the preset with the
+    run's changes) and the model's name; `arguments` adds the recipe's own
+    constructor arguments (its flags, data-derived sizes).
+    """
+    settings = args.hyperparameters if settings is None else settings
+    return model_class.from_preset(
+        f"{args.model_name}_{args.dataset}",
+        text_encoder=make_text_encoder(args),
+        audio_dim=args.attributes["audio_dim"],
+        vision_dim=args.attributes["vision_dim"],
+        name=args.model_name,
+        **arguments,
+        **settings,
+    )

@@ -11,8 +11,15 @@ model = msakeras.models.MMIMModel.from_preset(
     "mmim_mosi", text_encoder=encoder, audio_dim=5, vision_dim=20
 )
 ```
+
+A presets module also holds what the recipe's runs change around those
+tables (`presets_module`): `EMBEDDED_DEFAULTS`, the no-argument run's
+changes (embedded synthetic data, CPU-sized), and, where the paper has
+them, its ablation rows (`ABLATIONS` or `ABLATION_SWITCHES`) and a
+checkpoint `SELECTION` rule other than the best `val_mae`.
 """
 
+import importlib
 import inspect
 import types
 
@@ -36,6 +43,30 @@ def dataset_tables(presets, model_name):
         for name, table in presets.items()
         if name.startswith(prefix)
     }
+
+
+def presets_module(model_name):
+    """The module `msakeras.models.<model>.<model>_presets` of a model.
+
+    Raises:
+        PresetError: when `model_name` has no presets module.
+    """
+    module_name = f"msakeras.models.{model_name}.{model_name}_presets"
+    try:
+        return importlib.import_module(module_name)
+    except ModuleNotFoundError as error:
+        if error.name not in (module_name, module_name.rsplit(".", 1)[0]):
+            raise
+        raise PresetError(
+            f"No presets for model {model_name!r}: {module_name} does not "
+            "exist."
+        ) from None
+
+
+def recipe_tables(model_name):
+    """`{dataset: table}` (copies) of a model's presets, as recipes read
+    them (`presets_module(model_name).PRESETS`)."""
+    return dataset_tables(presets_module(model_name).PRESETS, model_name)
 
 
 def resolve_preset(model_class, preset, overrides):

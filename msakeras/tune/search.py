@@ -40,44 +40,17 @@ def recipe_path(model):
     raise SystemExit(f"No recipe for model {model!r} (looked for {model}.py).")
 
 
-def recipe_hyperparameter_names(path):
-    """The keys of a recipe's `HYPERPARAMETERS` table (every dataset), or
-    None when the recipe has none.
-
-    The recipe module is imported (its table may be built from shared
-    dictionaries or imported from the model's presets), under a private
-    package name so that its `from . import common` resolves.
+def hyperparameter_names(model):
+    """The keys a `--config` of `model`'s recipe may set: those of the
+    model's preset tables, every dataset
+    (`msakeras/models/<model>/<model>_presets.py`, as the recipe reads them).
     """
-    import importlib
-    import importlib.util
-    import sys
+    from msakeras.models import presets
 
-    path = os.path.abspath(path)
-    folder = os.path.dirname(path)
-    package = "_msakeras_tune_recipes"
-    if package not in sys.modules or (
-        list(sys.modules[package].__path__) != [folder]
-    ):
-        spec = importlib.util.spec_from_file_location(
-            package,
-            os.path.join(folder, "__init__.py"),
-            submodule_search_locations=[folder],
-        )
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[package] = module
-        spec.loader.exec_module(module)
-        for name in list(sys.modules):
-            if name.startswith(package + "."):
-                del sys.modules[name]
-    name = os.path.splitext(os.path.basename(path))[0]
-    recipe = importlib.import_module(f"{package}.{name}")
-    table = getattr(recipe, "HYPERPARAMETERS", None)
-    if not isinstance(table, dict):
-        return None
     names = set()
-    for settings in table.values():
-        names.update(settings)
-    return names or None
+    for table in presets.recipe_tables(model).values():
+        names.update(table)
+    return names
 
 
 def _settings(args, space):
@@ -107,9 +80,7 @@ def prepare(args):
     recipe = recipe_path(args.model)
     try:
         space = SearchSpace.from_yaml(args.space)
-        known = recipe_hyperparameter_names(recipe)
-        if known is not None:
-            space.check_names(known, args.model)
+        space.check_names(hyperparameter_names(args.model), args.model)
     except ValueError as error:
         raise SystemExit(str(error)) from None
     settings = _settings(args, space)

@@ -10,6 +10,7 @@ import pytest
 
 from msakeras.experiment import run_configuration
 from msakeras.experiment.run_configuration import ConfigurationError
+from msakeras.models import presets
 from tests.recipes import recipe_runner
 
 PRESET = {
@@ -137,7 +138,7 @@ def test_recipe_flags_merge_presets_file_set_and_dedicated_flags():
             "--set", "fusion_dim=32", "--set", "bidirectional=true",
             "--epochs", "2",
         )  # fmt: skip
-        expected = dict(mmim.HYPERPARAMETERS["mosi"])
+        expected = presets.recipe_tables("mmim")["mosi"]
         expected.update(cpc_weight=0.5, fusion_dim=32, bidirectional=True)
         expected["epochs"] = 2
         assert args.hyperparameters == expected

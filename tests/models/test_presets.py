@@ -1,15 +1,10 @@
 """Per-model presets (`msakeras/models/<model>/<model>_presets.py`)."""
 
-import importlib
-import sys
-
 import pytest
 
 import msakeras
 from msakeras.models import presets as presets_lib
 from msakeras.testing import tiny_text_encoder
-
-sys.path.insert(0, "recipes")
 
 MODELS = {
     "mmim": msakeras.models.MMIMModel,
@@ -163,21 +158,40 @@ def test_presets_are_read_only():
 
 
 @pytest.mark.parametrize("preset", sorted(PAPER_NUMBERS))
-def test_paper_numbers_survive_in_presets_and_recipes(preset):
+def test_paper_numbers_survive_in_presets_and_recipe_tables(preset):
     model_name, dataset = preset.rsplit("_", 1)
     table = MODELS[model_name].presets[preset]
-    recipe = importlib.import_module(model_name)
+    recipe_table = presets_lib.recipe_tables(model_name)[dataset]
     for key, value in PAPER_NUMBERS[preset].items():
         assert table[key] == value, (preset, key)
-        assert recipe.HYPERPARAMETERS[dataset][key] == value, (preset, key)
+        assert recipe_table[key] == value, (preset, key)
 
 
 @pytest.mark.parametrize("model_name", sorted(MODELS))
-def test_recipe_table_is_the_preset_table(model_name):
-    recipe = importlib.import_module(model_name)
-    for dataset, table in recipe.HYPERPARAMETERS.items():
+def test_recipe_tables_are_the_preset_tables(model_name):
+    tables = presets_lib.recipe_tables(model_name)
+    assert sorted(tables) == ["mosei", "mosi", "sims"]
+    for dataset, table in tables.items():
         preset = f"{model_name}_{dataset}"
         assert table == dict(MODELS[model_name].presets[preset])
+    # Copies: a recipe's changes never reach the presets.
+    tables["mosi"]["epochs"] = -1
+    assert presets_lib.recipe_tables(model_name)["mosi"]["epochs"] != -1
+
+
+@pytest.mark.parametrize("model_name", sorted(MODELS))
+def test_embedded_defaults_change_only_preset_keys(model_name):
+    # The no-argument run changes settings the presets hold (a typo would
+    # otherwise add a key no constructor or optimizer reads).
+    module = presets_lib.presets_module(model_name)
+    for dataset, table in presets_lib.recipe_tables(model_name).items():
+        unknown = set(module.EMBEDDED_DEFAULTS) - set(table)
+        assert not unknown, (model_name, dataset, unknown)
+
+
+def test_presets_module_of_an_unknown_model_is_one_clear_error():
+    with pytest.raises(presets_lib.PresetError, match="tiny_presets"):
+        presets_lib.presets_module("tiny")
 
 
 def test_dashfusion_preset_needs_steps_per_epoch_to_compile():

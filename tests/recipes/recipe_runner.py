@@ -78,3 +78,21 @@ def read_run(output_dir, seed):
         os.path.join(output_dir, f"seed_{seed}", "run.json"), encoding="utf-8"
     ) as handle:
         return json.load(handle)
+
+
+def parse_recipe(recipe, directory, *flags, dataset="mosi", embedded=False):
+    """`recipe.parse_args` (an imported recipe module) on a tiny file of
+    `dataset`: a `--data` run, or, `embedded`, a run without `--data` whose
+    embedded synthetic set is that file (the real one takes a while to
+    make). Returns the resolved `args`."""
+    from unittest import mock
+
+    data = os.path.join(directory, f"tiny_{dataset}.h5")
+    if not os.path.isfile(data):
+        data = tiny_dataset(directory, dataset)
+    if not embedded:
+        return recipe.parse_args(["--data", data, *map(str, flags)])
+    with mock.patch.object(
+        msakeras.data, "ensure_synthetic_dataset", lambda name: data
+    ):
+        return recipe.parse_args(["--dataset", dataset, *map(str, flags)])

@@ -1,7 +1,8 @@
 """HyCon and DashFusion recipes use the papers' settings and budgets.
 
 The expected values are typed in here from the papers and the reference
-code, not read from the recipes:
+code, not read from the recipes or the presets; each recipe's table is the
+one it resolves for a `--data` file of the dataset:
 
 - DashFusion (Wen et al., TNNLS 2025, §IV.D "Model / Training Details";
   official `src/config.py`, its README correction of the encoder depths,
@@ -115,7 +116,9 @@ HYCON_PAPER = {
 class RecipeHyperparameterTest(TestCase):
     def test_dashfusion_tables(self):
         for dataset in ("mosi", "mosei", "sims"):
-            settings = dashfusion.HYPERPARAMETERS[dataset]
+            settings = recipe_runner.parse_recipe(
+                dashfusion, self.temp_dir, dataset=dataset
+            ).hyperparameters
             expected = {**DASHFUSION_PAPER[dataset], **DASHFUSION_SHARED}
             for key, value in expected.items():
                 self.assertEqual(settings[key], value, msg=f"{dataset} {key}")
@@ -133,7 +136,9 @@ class RecipeHyperparameterTest(TestCase):
 
     def test_hycon_tables(self):
         for dataset in ("mosi", "mosei", "sims"):
-            settings = hycon.HYPERPARAMETERS[dataset]
+            settings = recipe_runner.parse_recipe(
+                hycon, self.temp_dir, dataset=dataset
+            ).hyperparameters
             for key, value in HYCON_PAPER.items():
                 self.assertEqual(settings[key], value, msg=f"{dataset} {key}")
             self.assertIsNone(settings["patience"], msg=dataset)

@@ -1,7 +1,8 @@
 """MMIM, MCER and Self-MI recipes use the papers' (and MMSA's) settings.
 
 The expected values are typed in here from the sources, not read from the
-recipes:
+recipes or the presets; each recipe's table is the one it resolves for a
+`--data` file of the dataset:
 
 - MMIM: paper Table 3 (Han et al., EMNLP 2021) for MOSI and MOSEI, with
   "hidden dim" read as LSTM width = output width and the paper's clip 5.0;
@@ -226,22 +227,28 @@ def mismatches(table, expected):
 
 
 class RecipeHyperparameterTest(TestCase, parameterized.TestCase):
+    def recipe_table(self, recipe, dataset):
+        args = recipe_runner.parse_recipe(
+            recipe, self.temp_dir, dataset=dataset
+        )
+        return args.hyperparameters
+
     @parameterized.parameters("mosi", "mosei", "sims")
     def test_mmim_table(self, dataset):
-        table = mmim.HYPERPARAMETERS[dataset]
+        table = self.recipe_table(mmim, dataset)
         self.assertEqual(mismatches(table, MMIM_PAPER[dataset]), {})
 
     @parameterized.parameters("mosi", "mosei")
     def test_mcer_paper_rates_and_weights(self, dataset):
-        table = mcer.HYPERPARAMETERS[dataset]
+        table = self.recipe_table(mcer, dataset)
         self.assertEqual(mismatches(table, MCER_PAPER[dataset]), {})
 
     @parameterized.parameters("mosi", "mosei", "sims")
     def test_mcer_fills_gaps_with_self_mm_mmsa(self, dataset):
-        table = mcer.HYPERPARAMETERS[dataset]
+        table = self.recipe_table(mcer, dataset)
         self.assertEqual(mismatches(table, SELF_MM_MMSA[dataset]), {})
 
     @parameterized.parameters("mosi", "mosei", "sims")
     def test_self_mi_table(self, dataset):
-        table = self_mi.HYPERPARAMETERS[dataset]
+        table = self.recipe_table(self_mi, dataset)
         self.assertEqual(mismatches(table, SELF_MI_PAPER[dataset]), {})

@@ -94,7 +94,7 @@ def test_bundled_spaces_name_only_hyperparameters_of_their_recipe():
     for name in names:
         model = name.removesuffix(".yaml")
         space = SearchSpace.from_yaml(os.path.join(SPACES, name))
-        known = search.recipe_hyperparameter_names(search.recipe_path(model))
+        known = search.hyperparameter_names(model)
         assert known, model
         space.check_names(known, model)  # raises on an unknown key
         assert space.sample(3, seed=0)
@@ -104,7 +104,7 @@ def test_unknown_hyperparameter_is_refused_with_the_known_ones(tmp_path):
     space = SearchSpace.from_yaml(
         write(tmp_path, "model: mmim\nparameters: {lr: 1.0e-3}\n")
     )
-    known = search.recipe_hyperparameter_names(search.recipe_path("mmim"))
+    known = search.hyperparameter_names("mmim")
     unknown = r"unknown hyperparameter\(s\) \[.lr.\]"
     with pytest.raises(ValueError, match=unknown):
         space.check_names(known, "mmim")

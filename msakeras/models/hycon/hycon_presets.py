@@ -2,7 +2,9 @@
 
 Keys: constructor arguments (`PRESET_CONSTRUCTOR_KEYS`), the optimizer
 (`learning_rate`, `text_learning_rate`) and the training loop
-(`batch_size`, `epochs`, `patience`).
+(`batch_size`, `epochs`, `patience`). `EMBEDDED_DEFAULTS` holds the
+no-argument recipe run's changes and `ABLATIONS` the paper's Table 3 rows
+(`recipes/hycon.py --ablation`).
 """
 
 import keras
@@ -34,6 +36,39 @@ PRESETS = {
     "hycon_mosi": dict(_PAPER),
     "hycon_mosei": dict(_PAPER),
     "hycon_sims": dict(_PAPER),
+}
+# The no-argument recipe run (embedded synthetic MOSI, bundled MiniLM, 2
+# CPU cores, <= 10 minutes), over the preset of its dataset: one
+# transformer layer over the 375/500-frame sequences, light dropout and
+# larger rates than the paper's 1e-5 (which needs tens of epochs). Its
+# measured scores: README, "Results" (`python recipes/hycon.py`).
+EMBEDDED_DEFAULTS = {
+    "epochs": 4,
+    "batch_size": 32,
+    "learning_rate": 1e-3,
+    "text_learning_rate": 5e-5,
+    "num_layers": 1,
+    "attention_dropout": 0.1,
+    "relu_dropout": 0.1,
+    "residual_dropout": 0.1,
+    "embedding_dropout": 0.1,
+}
+# Paper Table 3 rows (`--ablation`): the table keys each row changes, i.e.
+# which objective terms are switched off (λ1 IAMCL, λ2 IEMCL, λ3 SCL), the
+# refinement of the unimodal vectors, or the modality margin (α = 1).
+# `refinement` is a `HyConModel` argument the recipe passes itself.
+ABLATIONS = {
+    "none": {},
+    "no_contrastive": {
+        "intra_modal_weight": 0.0,
+        "inter_modal_weight": 0.0,
+        "semi_contrastive_weight": 0.0,
+    },
+    "no_refinement": {"refinement": False},
+    "no_margin": {"margin": 1.0},
+    "no_iamcl": {"intra_modal_weight": 0.0},
+    "no_iemcl": {"inter_modal_weight": 0.0},
+    "no_scl": {"semi_contrastive_weight": 0.0},
 }
 # Table key -> `HyConModel` argument.
 PRESET_CONSTRUCTOR_KEYS = {

@@ -4,7 +4,8 @@ Keys: constructor arguments (`MODEL_KEYS`), the optimizers of
 `MCERModel.make_optimizers` (`OPTIMIZER_KEYS`) and the training loop
 (`batch_size`, `epochs`, `patience`). `MCERModel`'s `memory_capacity`
 (128) stays its constructor default; the recipe passes
-`max(128, batch_size)`.
+`max(128, batch_size)`. `EMBEDDED_DEFAULTS` holds the no-argument recipe
+run's changes and `ABLATION_SWITCHES` the paper's Table IV rows.
 """
 
 from msakeras.optimizers import self_mm_optimizer
@@ -129,6 +130,39 @@ PRESETS = {
         "discriminator_weight": 0.05,
         "mi_weight": 0.1,
     },
+}
+# The no-argument recipe run (embedded synthetic MOSI, bundled MiniLM), over
+# the preset of its dataset: cross-modal and bottleneck sizes that fit
+# minutes on 2 CPU cores (`docs/models/mcer.md`, "Recipe"). Its measured
+# scores: README, "Results" (`python recipes/mcer.py`).
+EMBEDDED_DEFAULTS = {
+    "epochs": 4,
+    "patience": 2,
+    "gradient_accumulation_steps": 1,
+    "text_learning_rate": 1e-4,
+    "cross_modal_dim": 32,
+    "cross_modal_layers": 1,
+    "cross_modal_heads": 4,
+    "sequence_recurrent_dim": 32,
+    "bottleneck_hidden_dim": 128,
+    "frame_pool_size": 5,
+}
+# Paper Table IV (`recipes/mcer.py --without-kl-m` etc.): each switch
+# zeroes one objective weight; name -> (help, table keys it changes).
+ABLATION_SWITCHES = {
+    "without_kl_m": (
+        "w/o L_m (Table IV): α = 0",
+        {"fusion_kl_weight": 0.0},
+    ),
+    "without_kl_s": (
+        "w/o L_avl (Table IV): β = 0",
+        {"unimodal_kl_weight": 0.0},
+    ),
+    "without_dc": (
+        "w/o L_dc (Table IV): γ = 0",
+        {"discriminator_weight": 0.0},
+    ),
+    "without_mi": ("w/o L_MI (Table IV): η = 0", {"mi_weight": 0.0}),
 }
 MODEL_KEYS = (
     "audio_hidden_dim",

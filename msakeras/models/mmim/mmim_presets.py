@@ -4,7 +4,8 @@ Keys: constructor arguments (`PRESET_CONSTRUCTOR_KEYS`; `batch_size` also
 sizes the BA history memories, as the official code), the optimizers of
 `MMIMModel.make_optimizers` (`learning_rate`, `text_learning_rate`,
 `mi_learning_rate`, `l2_decay`, `global_clipnorm`) and the training loop
-(`batch_size`, `epochs`, `patience`).
+(`batch_size`, `epochs`, `patience`). `EMBEDDED_DEFAULTS` holds the
+no-argument recipe run's changes.
 """
 
 # `docs/models/mmim.md`: paper Table 3 for MOSI/MOSEI ("hidden dim" read as both
@@ -64,6 +65,15 @@ PRESETS = {
         "epochs": 40,
         "patience": 8,
     },
+}
+# The no-argument recipe run (embedded synthetic MOSI, bundled MiniLM), over
+# the preset of its dataset: a few epochs, minutes on CPU; stage 1 skips the
+# (discarded) encoder gradients (`MMIMModel`, `stage_one_gradients`). Its
+# measured scores: README, "Results" (`python recipes/mmim.py`).
+EMBEDDED_DEFAULTS = {
+    "epochs": 6,
+    "patience": 3,
+    "stage_one_gradients": "critics",
 }
 
 # Table key -> `MMIMModel` argument.

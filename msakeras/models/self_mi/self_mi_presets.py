@@ -2,7 +2,8 @@
 
 Keys: constructor arguments (`PRESET_CONSTRUCTOR_KEYS`), the optimizer of
 `SelfMIModel.make_optimizers` (`OPTIMIZER_KEYS`) and the training loop
-(`batch_size`, `epochs`, `patience`).
+(`batch_size`, `epochs`, `patience`). `EMBEDDED_DEFAULTS` holds the
+no-argument recipe run's changes.
 """
 
 from msakeras.optimizers import self_mm_optimizer
@@ -93,6 +94,18 @@ PRESETS = {
         "epochs": 50,
         "patience": 8,
     },
+}
+# The no-argument recipe run (embedded synthetic MOSI, bundled MiniLM), over
+# the preset of its dataset: a few epochs, minutes on CPU. One optimizer
+# step per batch (600 samples give only ~5 accumulated steps per epoch) and
+# faster rates, so a short run learns. Its measured scores: README,
+# "Results" (`python recipes/self_mi.py`).
+EMBEDDED_DEFAULTS = {
+    "epochs": 4,
+    "patience": 2,
+    "gradient_accumulation_steps": 1,
+    "text_learning_rate": 1e-4,
+    "vision_learning_rate": 1e-3,
 }
 
 # Table key -> constructor argument.
