@@ -388,8 +388,13 @@ def contrastive_pair_masks(
     Returns:
         `(semantic_positive, supervised_positive, negative)` bool tensors.
     """
-    types = ops.repeat(ops.arange(len(CONTRASTIVE_TYPES)), num_rows)
-    rows = ops.tile(ops.arange(num_rows), (len(CONTRASTIVE_TYPES),))
+    # The (type, row) index grids, type-major, by cumulative sums: `repeat`
+    # and `arange` of the batch-dependent `num_rows` break a
+    # `torch.compile`d step (data-dependent `repeat_interleave`; dynamo
+    # cannot trace `arange` of a symbolic size).
+    ones = ops.ones((len(CONTRASTIVE_TYPES), num_rows), dtype="int32")
+    types = ops.reshape(ops.cumsum(ones, axis=0) - 1, (-1,))
+    rows = ops.reshape(ops.cumsum(ones, axis=1) - 1, (-1,))
     same_row = ops.equal(rows[:, None], rows[None, :])
     same_type = ops.equal(types[:, None], types[None, :])
     text_anchor = ops.equal(types, 0)[:, None]
