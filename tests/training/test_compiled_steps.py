@@ -160,8 +160,12 @@ class _CountCompiles(keras.callbacks.Callback):
 
     def __init__(self):
         super().__init__()
+        import torch
         from torch._dynamo.utils import counters
 
+        # Earlier tests in this process compiled the same Keras code
+        # objects; without a reset their cached graphs would be reused.
+        torch._dynamo.reset()
         self.stats = counters["stats"]
         self.stats.clear()
         self.per_epoch = []
