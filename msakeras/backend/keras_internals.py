@@ -84,3 +84,81 @@ def optimizer_variable_key(optimizer, variable):
     backend tensor), the key of `MultiOptimizer._var_to_optimizer_idx`.
     """
     return optimizer._var_key(variable)
+
+
+def functional_layer_weights_path(model, layer):
+    """The path under which `model.save` stores `layer`'s weights.
+
+    Keras's `saving_lib` walks a functional model's `layers` first and
+    names each entry after its class in snake case, numbered per class in
+    `model.layers` order (`layers/dense`, `layers/dense_1`, ...; the
+    private `saving_lib._get_unique_name` rule, `keras.src.utils.naming.
+    to_snake_case`).
+    """
+    from keras.src.utils import naming
+
+    used = {}
+    for candidate in model.layers:
+        name = naming.to_snake_case(type(candidate).__name__)
+        index = used.get(name, -1) + 1
+        used[name] = index
+        if candidate is layer:
+            return f"layers/{name}" if index == 0 else f"layers/{name}_{index}"
+    raise ValueError(f"Layer {layer.name!r} is not in {model.name!r}.")
+
+
+def redirect_moved_sublayers(store, layer_path, moved):
+    """Lets a weights file of an older layout load into a composed layer.
+
+    When sublayers that a model held itself (top-level layers of its
+    graph) move into one composed layer, their weights move in the file
+    from `layers/<class>[_i]` to `<layer_path>/<attribute>`. A file without
+    `layer_path` (the older layout) is read with each
+    `<layer_path>/<attribute>` redirected to the top-level group whose
+    saved layer name is `moved[attribute]`, then to that group's own
+    sublayers. Other files are left as they are.
+
+    Uses private parts of `keras.src.saving.saving_lib`: the store handed
+    to the model's `load_own_variables` is the file's `H5IOStore` itself,
+    whose `get(path)` every later layer read goes through (`_load_state`),
+    `has_path`, and its `h5_file` with the layer name Keras writes as the
+    `name` attribute of each layer's `vars` group. Call it from the model's
+    `load_own_variables` (the first read of a load). Other stores (`.npz`,
+    sharded) are left as they are.
+
+    Args:
+        store: the store passed to the model's `load_own_variables`.
+        layer_path: the composed layer's path (`functional_layer_weights_
+            path`).
+        moved: dict attribute of the composed layer -> the sublayer's name.
+    """
+    h5_file = getattr(store, "h5_file", None)
+    if h5_file is None or not hasattr(store, "has_path"):
+        return
+    if store.has_path(layer_path) or "layers" not in h5_file:
+        return
+    groups = {}
+    for key, group in h5_file["layers"].items():
+        # Keras writes the name on the layer's `vars` group.
+        attributes = group["vars"].attrs if "vars" in group else group.attrs
+        name = attributes.get("name")
+        if isinstance(name, bytes):
+            name = name.decode()
+        groups[name] = f"layers/{key}"
+    redirects = {
+        f"{layer_path}/{attribute}": groups[name]
+        for attribute, name in moved.items()
+        if name in groups
+    }
+    if not redirects:
+        return
+    read = store.get
+
+    def redirected_get(path):
+        for new, old in redirects.items():
+            if path == new or path.startswith(new + "/"):
+                return read(old + path[len(new) :])
+        return read(path)
+
+    # An instance attribute: this store only, for this load only.
+    store.get = redirected_get

@@ -14,7 +14,7 @@ Module correspondence (MMSA `MMSA/models/singleTask/MMIM.py`):
 | `acoustic_enc` / `visual_enc`      | `audio_encoder` / `vision_encoder`   |
 |   `.rnn` (`_reverse`: backward)    |   forward / backward `LSTM`          |
 |   `.linear_1`                      |   `output_dense`                     |
-| `mi_tv` / `mi_ta` (`MMILB`)        | `mmilb_text_vision` / `_text_audio`  |
+| `mi_tv` / `mi_ta` (`MMILB`)        | `ba_bound.vision_critic` / `audio_`  |
 |   `mlp_mu.0`, `mlp_mu.2`           |   `mean_hidden`, `mean_output`       |
 |   `mlp_logvar.0`, `mlp_logvar.2`   |   `log_variance_hidden`, `_output`   |
 |   `entropy_prj.0`                  |   `entropy_projection`               |
@@ -186,8 +186,8 @@ def build_mmim(state_dict, path, dataset, text_backbone):
         weights, "visual_enc.rnn", "visual_enc.linear_1", model.vision_encoder
     )
     for prefix, critic in (
-        ("mi_tv", model.mmilb_text_vision),
-        ("mi_ta", model.mmilb_text_audio),
+        ("mi_tv", model.ba_bound.vision_critic),
+        ("mi_ta", model.ba_bound.audio_critic),
     ):
         for name, dense in (
             ("mlp_mu.0", critic.mean_hidden),

@@ -5,6 +5,7 @@ import warnings
 import keras
 
 from msakeras.backend import distribute
+from msakeras.backend import keras_internals
 from msakeras.models import presets as presets_lib
 
 
@@ -120,6 +121,25 @@ class MSAModel(keras.Model):
             list of built optimizers.
         """
         return []
+
+    # --- saving ----------------------------------------------------------
+    def moved_layers(self):
+        """Composed layers whose sublayers this model once held itself.
+
+        Each has a `moved_sublayers()` (`{attribute: layer name}`);
+        `.keras` and `.weights.h5` files saved in the older layout load
+        (`keras_internals.redirect_moved_sublayers`). Defaults to none.
+        """
+        return []
+
+    def load_own_variables(self, store):
+        for layer in self.moved_layers():
+            keras_internals.redirect_moved_sublayers(
+                store,
+                keras_internals.functional_layer_weights_path(self, layer),
+                layer.moved_sublayers(),
+            )
+        super().load_own_variables(store)
 
     def fit(
         self,

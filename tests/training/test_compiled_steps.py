@@ -82,7 +82,7 @@ def test_compiled_steps_equal_uncompiled(name):
     if compiled.auxiliary_optimizers():
         # MMIM's stage-one model, as `fit` ran it, follows the main model's
         # setting.
-        stage = compiled._stage_one_runner().built_model
+        stage = compiled.ba_two_stage.stage_one.built_model
         assert stage.jit_compile is compiled.jit_compile
     assert len(eager_losses) == 3
     np.testing.assert_allclose(compiled_losses, eager_losses, atol=TOLERANCE)

@@ -9,13 +9,13 @@ from msakeras.layers.common import last_valid_step
 from msakeras.layers.common import masked_frame_pooling
 from msakeras.layers.common import masked_mean_pooling
 from msakeras.layers.encoders import bigru_sequence_encoder
+from msakeras.layers.estimators import barber_agakov_bound
 from msakeras.layers.fusion import gated_cross_modal_transformer
 from msakeras.layers.state import unimodal_label_generator
 from msakeras.models import msa_model
 from msakeras.models.common import argument_checks
-from msakeras.models.common import barber_agakov_bound
+from msakeras.models.common import barber_agakov_two_stage
 from msakeras.models.common import self_mm_features
-from msakeras.models.mcer import mcer_layers
 from msakeras.models.mcer import mcer_presets
 from msakeras.optimizers import self_mm_optimizer
 
@@ -36,11 +36,7 @@ MMILB_PATTERN = barber_agakov_bound.MMILB_PATTERN
 
 
 @keras.saving.register_keras_serializable(package="msakeras")
-class MCERModel(
-    self_mm_features.SelfMMFeatures,
-    barber_agakov_bound.BarberAgakovBound,
-    msa_model.MSAModel,
-):
+class MCERModel(self_mm_features.SelfMMFeatures, msa_model.MSAModel):
     """MCER: multimodal, unimodal and cross-modal tasks with bottlenecks.
 
     No public code exists; the model is assembled from its references
@@ -99,11 +95,13 @@ class MCERModel(
     `entropy`, `entropy_skipped_classes`.
 
     **State.** Both label generators are keyed by the `index` input and
-    initialise themselves (see `UnimodalLabelGenerator`); the entropy
-    memories are reset at every epoch start by the callback `fit`
-    attaches (`msakeras.training.TwoStageFit`, which also runs stage 1 when
-    `mmim_two_stage`). `compile()` with no optimizer uses
-    `make_optimizers()` (Self-MM groups with MCER Table III rates, MOSI).
+    initialise themselves (see `UnimodalLabelGenerator`); `L_MI` is the
+    composed `BarberAgakovBound` layer `ba_bound`, whose entropy memories
+    are emptied at every epoch start by `training_callbacks()`
+    (`BarberAgakovTwoStage`: `msakeras.training.EpochStartReset`, and
+    `TwoStageFit` running stage 1 when `mmim_two_stage`). `compile()` with
+    no optimizer uses `make_optimizers()` (Self-MM groups with MCER Table
+    III rates, MOSI).
 
     Args:
         text_encoder: `BertTextEncoder` (or a layer with the same call).
@@ -194,6 +192,7 @@ class MCERModel(
         "two-stage option is not wrapped for DDP (its SLGM/CLGM label "
         "tables are already written from the gathered batch)"
     )
+    jit_compile_unsupported = barber_agakov_bound.JIT_COMPILE_UNSUPPORTED
 
     presets = msa_model.presets_lib.preset_tables(mcer_presets.PRESETS)
     preset_constructor_keys = mcer_presets.PRESET_CONSTRUCTOR_KEYS
@@ -377,7 +376,11 @@ class MCERModel(
                 name="clgm_state",
             )
         # L_MI: MMIM's critics and entropy memories.
-        self._build_mi_critics(full_gaussian_nll, memory_capacity)
+        self.ba_bound = barber_agakov_bound.BarberAgakovBound(
+            full_gaussian_nll=full_gaussian_nll,
+            memory_capacity=memory_capacity,
+            name="ba_bound",
+        )
 
         # === Functional model ===
         inputs = mcer_inputs(audio_dim, vision_dim)
@@ -454,7 +457,9 @@ class MCERModel(
                     cross[f"cross_{task}"]
                 )
 
-        outputs.update(self._mi_outputs(encoded))
+        outputs.update(
+            self.ba_bound(encoded["text"], encoded["vision"], encoded["audio"])
+        )
         super().__init__(inputs=inputs, outputs=outputs, **kwargs)
 
         # === Config ===
@@ -503,9 +508,16 @@ class MCERModel(
         self.discriminator_tracker = keras.metrics.Mean(
             name="discriminator_loss"
         )
-        self.lld_tracker = keras.metrics.Mean(name="lld")
-        self.entropy_tracker = keras.metrics.Mean(name="entropy")
-        self.skipped_tracker = keras.metrics.Sum(name="entropy_skipped_classes")
+
+        # === Training procedure ===
+        self.ba_two_stage = barber_agakov_two_stage.BarberAgakovTwoStage(
+            self,
+            self.ba_bound,
+            inputs,
+            encoded,
+            lambda: self.make_optimizers()[1],
+            enabled=mmim_two_stage,
+        )
 
     # --- objectives --------------------------------------------------------
     def compute_loss(
@@ -523,12 +535,12 @@ class MCERModel(
             discrimination = self.discrimination_loss(y_pred)
             self.discriminator_tracker.update_state(discrimination)
             loss = loss + self.discriminator_weight * discrimination
-        lld = self._mi_log_likelihood(y_pred)
+        lld = self.ba_bound.log_likelihood(y_pred)
         loss = loss - self.mi_weight * lld
         if y is None or not training:
             return loss
         y_m = ops.reshape(ops.cast(y, "float32"), (-1,))
-        entropy = self._mi_entropy(y_m, y_pred)
+        entropy = self.ba_bound.entropy(y_m, y_pred)
         loss = loss - self.mi_weight * entropy
         # Labels as they were before this batch's update (MMSA order).
         unimodal = self._ulgm_loss(
@@ -558,17 +570,21 @@ class MCERModel(
             )
         return total / len(self.pairs)
 
-    # --- two-stage training (MMIM's stage 1, `mmim_two_stage`) -------------
-    def runs_stage_one(self):
-        return self.mmim_two_stage
+    # --- training procedure (`BarberAgakovTwoStage`, `mmim_two_stage`) ----
+    def training_callbacks(self, x, y=None, batch_size=None, shuffle=True):
+        return self.ba_two_stage.training_callbacks(
+            x, y, batch_size=batch_size, shuffle=shuffle
+        )
 
-    def _model_inputs(self):
-        return mcer_inputs(self.audio_dim, self.vision_dim)
+    def auxiliary_optimizers(self):
+        return self.ba_two_stage.auxiliary_optimizers()
 
-    def _stage_one_extra_terms(self, inputs):
-        # `index` is an input of the training data; it joins the output
-        # with weight zero so that the stage-one model accepts the same batches.
-        return [mcer_layers.ZeroPerSample(name="index_unused")(inputs["index"])]
+    def stage_one(self):
+        """The compiled stage-one model of MMIM's two-stage fit."""
+        return self.ba_two_stage.stage_one_model()
+
+    def moved_layers(self):
+        return [self.ba_bound]
 
     # --- optimisation ------------------------------------------------------
     def make_optimizers(
@@ -613,7 +629,7 @@ class MCERModel(
             extra_optimizers=extra,
             name="mcer_optimizer",
         )
-        stage_one = barber_agakov_bound.stage_one_optimizer(
+        stage_one = barber_agakov_two_stage.stage_one_optimizer(
             mi_learning_rate, l2_decay
         )
         return main, stage_one
@@ -632,8 +648,8 @@ class MCERModel(
             stage_one_optimizer: optimizer of MMIM's stage 1 (used with
                 `mmim_two_stage=True`), or `"auto"`.
         """
-        optimizer = self._set_stage_one_optimizer(
-            optimizer, stage_one_optimizer
+        optimizer = self.ba_two_stage.set_optimizers(
+            optimizer, stage_one_optimizer, self.make_optimizers
         )
         super().compile(
             optimizer=optimizer, loss=loss, metrics=metrics, **kwargs

@@ -6,11 +6,12 @@ from keras import ops
 from msakeras import losses
 from msakeras.backend import distribute
 from msakeras.layers.encoders import masked_lstm_encoder
+from msakeras.layers.estimators import barber_agakov_bound
 from msakeras.layers.estimators import cpc_predictor
 from msakeras.layers.fusion import mlp_fusion
 from msakeras.models import msa_model
 from msakeras.models.common import argument_checks
-from msakeras.models.common import barber_agakov_bound
+from msakeras.models.common import barber_agakov_two_stage
 from msakeras.models.common import modality_encoding
 from msakeras.models.mmim import mmim_presets
 from msakeras.optimizers import coupled_l2_adam
@@ -24,7 +25,7 @@ MMILB_PATTERN = barber_agakov_bound.MMILB_PATTERN
 
 
 @keras.saving.register_keras_serializable(package="msakeras")
-class MMIMModel(barber_agakov_bound.BarberAgakovBound, msa_model.MSAModel):
+class MMIMModel(msa_model.MSAModel):
     """MultiModal InfoMax: hierarchical MI maximisation for MSA.
 
     Architecture (`docs/models/mmim.md`, paper §3):
@@ -34,7 +35,8 @@ class MMIMModel(barber_agakov_bound.BarberAgakovBound, msa_model.MSAModel):
       the last valid frame, then a linear layer (`h_a`, `h_v`).
     - fusion: `Z = tanh(W2 tanh(W1 Dropout([h_t; h_a; h_v])))` (width 128)
       and `ŷ = W3 Z` (paper eq. 7).
-    - input-level MI: two `MMILB` critics q(h_v | h_t) and q(h_a | h_t),
+    - input-level MI: the composed `BarberAgakovBound` layer `ba_bound`:
+      two `MMILB` critics q(h_v | h_t) and q(h_a | h_t),
       the BA lower bound `lld + H` (eqs. 3–6). `lld` is the official code's
       log-likelihood without the log-variance term (DECISION,
       `docs/building_blocks.md`; `full_gaussian_nll=True` gives the true
@@ -132,6 +134,7 @@ class MMIMModel(barber_agakov_bound.BarberAgakovBound, msa_model.MSAModel):
     """
 
     supports_replica_split = True
+    jit_compile_unsupported = barber_agakov_bound.JIT_COMPILE_UNSUPPORTED
 
     presets = msa_model.presets_lib.preset_tables(mmim_presets.PRESETS)
     preset_constructor_keys = mmim_presets.PRESET_CONSTRUCTOR_KEYS
@@ -199,8 +202,11 @@ class MMIMModel(barber_agakov_bound.BarberAgakovBound, msa_model.MSAModel):
         self.sentiment_head = keras.layers.Dense(
             1, kernel_initializer=initializer, name="sentiment_head"
         )
-        self._build_mi_critics(
-            full_gaussian_nll, memory_capacity, kernel_initializer=initializer
+        self.ba_bound = barber_agakov_bound.BarberAgakovBound(
+            full_gaussian_nll=full_gaussian_nll,
+            memory_capacity=memory_capacity,
+            kernel_initializer=initializer,
+            name="ba_bound",
         )
         self.cpc_predictors = {
             modality: cpc_predictor.CPCPredictor(
@@ -237,7 +243,11 @@ class MMIMModel(barber_agakov_bound.BarberAgakovBound, msa_model.MSAModel):
                 for modality, predictor in self.cpc_predictors.items()
             },
         }
-        outputs.update(self._mi_outputs(embeddings))
+        outputs.update(
+            self.ba_bound(
+                embeddings["text"], embeddings["vision"], embeddings["audio"]
+            )
+        )
         super().__init__(inputs=inputs, outputs=outputs, **kwargs)
 
         # === Config ===
@@ -259,9 +269,18 @@ class MMIMModel(barber_agakov_bound.BarberAgakovBound, msa_model.MSAModel):
 
         # === Objectives ===
         self.cpc_tracker = keras.metrics.Mean(name="cpc_loss")
-        self.lld_tracker = keras.metrics.Mean(name="lld")
-        self.entropy_tracker = keras.metrics.Mean(name="entropy")
-        self.skipped_tracker = keras.metrics.Sum(name="entropy_skipped_classes")
+
+        # === Training procedure ===
+        self.ba_two_stage = barber_agakov_two_stage.BarberAgakovTwoStage(
+            self,
+            self.ba_bound,
+            inputs,
+            embeddings,
+            lambda: self.make_optimizers()[1],
+            enabled=two_stage,
+            stage_one_fraction=stage_one_fraction,
+            stop_gradients=stage_one_gradients == "critics",
+        )
 
     # --- objectives --------------------------------------------------------
     def compute_loss(
@@ -289,7 +308,7 @@ class MMIMModel(barber_agakov_bound.BarberAgakovBound, msa_model.MSAModel):
             for modality in ("text", "audio", "vision")
         )
         self.cpc_tracker.update_state(cpc)
-        lld = self._mi_log_likelihood(y_pred)
+        lld = self.ba_bound.log_likelihood(y_pred)
         extra = self.cpc_weight * cpc - self.ba_weight * lld
         if training and y is not None:
             # Classes follow the multimodal label: positive `y > 0`,
@@ -297,7 +316,7 @@ class MMIMModel(barber_agakov_bound.BarberAgakovBound, msa_model.MSAModel):
             # (official code). Under data parallelism every replica sees
             # the global batch (the memory then holds the same vectors on
             # every replica).
-            entropy = self._mi_entropy(
+            entropy = self.ba_bound.entropy(
                 y, y_pred, gather=distribute.gather_replicas
             )
             extra = extra - self.ba_weight * entropy
@@ -305,12 +324,21 @@ class MMIMModel(barber_agakov_bound.BarberAgakovBound, msa_model.MSAModel):
             distribute.scale_loss_for_replicas(extra), loss.dtype
         )
 
-    # --- two-stage training ------------------------------------------------
-    def runs_stage_one(self):
-        return self.two_stage
+    # --- training procedure (`BarberAgakovTwoStage`) -----------------------
+    def training_callbacks(self, x, y=None, batch_size=None, shuffle=True):
+        return self.ba_two_stage.training_callbacks(
+            x, y, batch_size=batch_size, shuffle=shuffle
+        )
 
-    def _model_inputs(self):
-        return mmim_inputs(self.audio_dim, self.vision_dim)
+    def auxiliary_optimizers(self):
+        return self.ba_two_stage.auxiliary_optimizers()
+
+    def stage_one(self):
+        """The compiled stage-one model (built on first use)."""
+        return self.ba_two_stage.stage_one_model()
+
+    def moved_layers(self):
+        return [self.ba_bound]
 
     def make_optimizers(
         self,
@@ -346,7 +374,7 @@ class MMIMModel(barber_agakov_bound.BarberAgakovBound, msa_model.MSAModel):
             global_clipnorm=global_clipnorm,
             name="main_optimizer",
         )
-        stage_one = barber_agakov_bound.stage_one_optimizer(
+        stage_one = barber_agakov_two_stage.stage_one_optimizer(
             mi_learning_rate, l2_decay, global_clipnorm=global_clipnorm
         )
         return main, stage_one
@@ -365,8 +393,8 @@ class MMIMModel(barber_agakov_bound.BarberAgakovBound, msa_model.MSAModel):
             stage_one_optimizer: optimizer for stage 1 (only the critics'
                 variables should move), or `"auto"`.
         """
-        optimizer = self._set_stage_one_optimizer(
-            optimizer, stage_one_optimizer
+        optimizer = self.ba_two_stage.set_optimizers(
+            optimizer, stage_one_optimizer, self.make_optimizers
         )
         super().compile(
             optimizer=optimizer, loss=loss, metrics=metrics, **kwargs

@@ -135,7 +135,11 @@ class MMIMModelTest(TestCase):
         self.assertLen(history.history["mi_stage_loss"], 2)
         # Two batches per epoch; the memory restarts every epoch.
         self.assertEqual(
-            int(keras.ops.convert_to_numpy(model.memory_vision.batch_counter)),
+            int(
+                keras.ops.convert_to_numpy(
+                    model.ba_bound.vision_memory.batch_counter
+                )
+            ),
             2,
         )
 
@@ -255,7 +259,7 @@ class MMIMModelTest(TestCase):
         model = tiny_model(memory_capacity=12)
         model.compile()
         y_pred = model(x, training=False)
-        model.reset_entropy_memory()
+        model.ba_bound.reset_memories()
         losses = [
             float(
                 keras.ops.convert_to_numpy(
@@ -280,7 +284,12 @@ class MMIMModelTest(TestCase):
             losses[2], losses[1] - 0.1 * expected, atol=1e-4, rtol=1e-4
         )
         self.assertEqual(
-            int(keras.ops.convert_to_numpy(model.memory_audio.batch_counter)), 3
+            int(
+                keras.ops.convert_to_numpy(
+                    model.ba_bound.audio_memory.batch_counter
+                )
+            ),
+            3,
         )
 
     def test_too_small_classes_are_skipped_not_nan(self):
@@ -289,13 +298,18 @@ class MMIMModelTest(TestCase):
         model = tiny_model(vision_hidden_dim=12, audio_hidden_dim=12)
         model.compile()
         y_pred = model(x, training=False)
-        model.reset_entropy_memory()
+        model.ba_bound.reset_memories()
         for _ in range(3):
             loss = model.compute_loss(x=x, y=y, y_pred=y_pred, training=True)
         self.assertAllFinite(loss)
         # Negative class: 2 rows < width 3 + 1, skipped in both pairs.
         self.assertGreater(
-            float(keras.ops.convert_to_numpy(model.skipped_tracker.result())), 0
+            float(
+                keras.ops.convert_to_numpy(
+                    model.ba_bound.skipped_tracker.result()
+                )
+            ),
+            0,
         )
 
     def test_short_fit_lowers_the_training_loss(self):
