@@ -94,13 +94,21 @@ class MSAModel(keras.Model):
         return super()._resolve_auto_jit_compile()
 
     # --- training procedure (`msakeras.training`) --------------------------
+    training_procedure = None
+    """The component that carries out a training procedure beyond one
+    optimizer step per batch, or `None`: an object with
+    `training_callbacks(x, y, batch_size, shuffle)` and
+    `auxiliary_optimizers()` (e.g. MMIM's and MCER's
+    `models.common.barber_agakov_two_stage.BarberAgakovTwoStage`). The two
+    methods below delegate to it."""
+
     def training_callbacks(self, x, y=None, batch_size=None, shuffle=True):
         """Callbacks that carry out this model's training procedure.
 
         `fit` runs them before the caller's callbacks, so a procedure that
         is more than one optimizer step per batch (MMIM's two-stage fit,
         per-epoch state resets) runs inside plain `model.fit`. Defaults to
-        none.
+        those of `training_procedure`, or none.
 
         Args:
             x, y, batch_size, shuffle: as passed to `fit`.
@@ -108,19 +116,26 @@ class MSAModel(keras.Model):
         Returns:
             list of `keras.callbacks.Callback`.
         """
-        return []
+        if self.training_procedure is None:
+            return []
+        return self.training_procedure.training_callbacks(
+            x, y, batch_size=batch_size, shuffle=shuffle
+        )
 
     def auxiliary_optimizers(self):
         """Optimizers besides `self.optimizer` whose state a resume needs.
 
         Optimizers outside Keras's tracking (not in `save_weights`), e.g.
         MMIM's stage-one optimizer; `msakeras.callbacks.ResumableBackup`
-        saves and restores their variables. Defaults to none.
+        saves and restores their variables. Defaults to those of
+        `training_procedure`, or none.
 
         Returns:
             list of built optimizers.
         """
-        return []
+        if self.training_procedure is None:
+            return []
+        return self.training_procedure.auxiliary_optimizers()
 
     # --- saving ----------------------------------------------------------
     def moved_layers(self):

@@ -510,7 +510,7 @@ class MCERModel(self_mm_features.SelfMMFeatures, msa_model.MSAModel):
         )
 
         # === Training procedure ===
-        self.ba_two_stage = barber_agakov_two_stage.BarberAgakovTwoStage(
+        self.training_procedure = barber_agakov_two_stage.BarberAgakovTwoStage(
             self,
             self.ba_bound,
             inputs,
@@ -571,17 +571,9 @@ class MCERModel(self_mm_features.SelfMMFeatures, msa_model.MSAModel):
         return total / len(self.pairs)
 
     # --- training procedure (`BarberAgakovTwoStage`, `mmim_two_stage`) ----
-    def training_callbacks(self, x, y=None, batch_size=None, shuffle=True):
-        return self.ba_two_stage.training_callbacks(
-            x, y, batch_size=batch_size, shuffle=shuffle
-        )
-
-    def auxiliary_optimizers(self):
-        return self.ba_two_stage.auxiliary_optimizers()
-
     def stage_one(self):
         """The compiled stage-one model of MMIM's two-stage fit."""
-        return self.ba_two_stage.stage_one_model()
+        return self.training_procedure.stage_one_model()
 
     def moved_layers(self):
         return [self.ba_bound]
@@ -648,7 +640,7 @@ class MCERModel(self_mm_features.SelfMMFeatures, msa_model.MSAModel):
             stage_one_optimizer: optimizer of MMIM's stage 1 (used with
                 `mmim_two_stage=True`), or `"auto"`.
         """
-        optimizer = self.ba_two_stage.set_optimizers(
+        optimizer = self.training_procedure.set_optimizers(
             optimizer, stage_one_optimizer, self.make_optimizers
         )
         super().compile(

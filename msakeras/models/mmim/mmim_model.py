@@ -271,7 +271,7 @@ class MMIMModel(msa_model.MSAModel):
         self.cpc_tracker = keras.metrics.Mean(name="cpc_loss")
 
         # === Training procedure ===
-        self.ba_two_stage = barber_agakov_two_stage.BarberAgakovTwoStage(
+        self.training_procedure = barber_agakov_two_stage.BarberAgakovTwoStage(
             self,
             self.ba_bound,
             inputs,
@@ -325,17 +325,9 @@ class MMIMModel(msa_model.MSAModel):
         )
 
     # --- training procedure (`BarberAgakovTwoStage`) -----------------------
-    def training_callbacks(self, x, y=None, batch_size=None, shuffle=True):
-        return self.ba_two_stage.training_callbacks(
-            x, y, batch_size=batch_size, shuffle=shuffle
-        )
-
-    def auxiliary_optimizers(self):
-        return self.ba_two_stage.auxiliary_optimizers()
-
     def stage_one(self):
         """The compiled stage-one model (built on first use)."""
-        return self.ba_two_stage.stage_one_model()
+        return self.training_procedure.stage_one_model()
 
     def moved_layers(self):
         return [self.ba_bound]
@@ -393,7 +385,7 @@ class MMIMModel(msa_model.MSAModel):
             stage_one_optimizer: optimizer for stage 1 (only the critics'
                 variables should move), or `"auto"`.
         """
-        optimizer = self.ba_two_stage.set_optimizers(
+        optimizer = self.training_procedure.set_optimizers(
             optimizer, stage_one_optimizer, self.make_optimizers
         )
         super().compile(
