@@ -1,5 +1,6 @@
 """`MSAModel`: the functional base class of every msakeras model."""
 
+import inspect
 import warnings
 
 import keras
@@ -297,6 +298,36 @@ class MSAModel(keras.Model):
         if isinstance(y_pred, dict):
             return y_pred["sentiment"]
         return y_pred
+
+    config_attribute_names = {}
+    """`{constructor argument: attribute}` where a subclass keeps an
+    argument under another name (`get_config`)."""
+
+    def get_config(self):
+        """The constructor's arguments, read back from the model.
+
+        Each argument of the subclass's `__init__` is stored on the model
+        under its own name (or the name `config_attribute_names` gives);
+        sub-models (the text encoder) are serialized, and Keras's `name`,
+        `trainable` and `dtype` come first. A plain functional `MSAModel`
+        (no `text_encoder` argument) gives Keras's functional config.
+        """
+        config = super().get_config()
+        parameters = inspect.signature(type(self).__init__).parameters
+        if "text_encoder" not in parameters:
+            return config
+        variadic = (
+            inspect.Parameter.VAR_POSITIONAL,
+            inspect.Parameter.VAR_KEYWORD,
+        )
+        for name, parameter in parameters.items():
+            if name == "self" or parameter.kind in variadic:
+                continue
+            value = getattr(self, self.config_attribute_names.get(name, name))
+            if isinstance(value, keras.layers.Layer):
+                value = self.serialize_sublayer(value)
+            config[name] = value
+        return config
 
     @staticmethod
     def serialize_sublayer(layer):

@@ -132,6 +132,8 @@ class HyConModel(msa_model.MSAModel):
         "would see only that replica's pairs (not gathered over replicas)"
     )
 
+    # `self.fusion` is the fusion layer; the argument is kept here.
+    config_attribute_names = {"fusion": "fusion_type"}
     presets = msa_model.presets_lib.preset_tables(hycon_presets.PRESETS)
     preset_constructor_keys = hycon_presets.PRESET_CONSTRUCTOR_KEYS
 
@@ -315,36 +317,6 @@ class HyConModel(msa_model.MSAModel):
         self.scl_tracker.update_state(scl)
         self.hybrid_tracker.update_state(hybrid)
         return loss + ops.cast(hybrid, loss.dtype)
-
-    # --- serialization -----------------------------------------------------
-    def get_config(self):
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "text_encoder": self.serialize_sublayer(self.text_encoder),
-            "audio_dim": self.audio_dim,
-            "vision_dim": self.vision_dim,
-            "hidden_dim": self.hidden_dim,
-            "kernel_size": self.kernel_size,
-            "num_heads": self.num_heads,
-            "num_layers": self.num_layers,
-            "attention_dropout": self.attention_dropout,
-            "relu_dropout": self.relu_dropout,
-            "residual_dropout": self.residual_dropout,
-            "embedding_dropout": self.embedding_dropout,
-            "last_valid_step": self.last_valid_step,
-            "key_padding_mask": self.key_padding_mask,
-            "fusion": self.fusion_type,
-            "graph_hidden_dim": self.graph_hidden_dim,
-            "margin": self.margin,
-            "intra_modal_weight": self.intra_modal_weight,
-            "inter_modal_weight": self.inter_modal_weight,
-            "semi_contrastive_weight": self.semi_contrastive_weight,
-            "refinement": self.refinement,
-            "similarity": self.similarity,
-            "zero_label_class": self.zero_label_class,
-            "anchor_reduction": self.anchor_reduction,
-        }
 
 
 def _make_fusion(fusion, graph_hidden_dim):

@@ -647,51 +647,6 @@ class MCERModel(self_mm_features.SelfMMFeatures, msa_model.MSAModel):
             optimizer=optimizer, loss=loss, metrics=metrics, **kwargs
         )
 
-    # --- serialization -----------------------------------------------------
-    def get_config(self):
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "text_encoder": self.serialize_sublayer(self.text_encoder),
-            "audio_dim": self.audio_dim,
-            "vision_dim": self.vision_dim,
-            "num_train_samples": self.num_train_samples,
-            "audio_hidden_dim": self.audio_hidden_dim,
-            "audio_output_dim": self.audio_output_dim,
-            "vision_hidden_dim": self.vision_hidden_dim,
-            "vision_output_dim": self.vision_output_dim,
-            "fusion_dim": self.fusion_dim,
-            "text_post_dim": self.text_post_dim,
-            "audio_post_dim": self.audio_post_dim,
-            "vision_post_dim": self.vision_post_dim,
-            "fusion_dropout": self.fusion_dropout,
-            "text_dropout": self.text_dropout,
-            "audio_dropout": self.audio_dropout,
-            "vision_dropout": self.vision_dropout,
-            "bottleneck_hidden_dim": self.bottleneck_hidden_dim,
-            "cross_modal_dim": self.cross_modal_dim,
-            "cross_modal_layers": self.cross_modal_layers,
-            "cross_modal_heads": self.cross_modal_heads,
-            "cross_modal_dropout": self.cross_modal_dropout,
-            "sequence_recurrent_dim": self.sequence_recurrent_dim,
-            "frame_pool_size": self.frame_pool_size,
-            "post_ln": self.post_ln,
-            "first_control": self.first_control,
-            "head_representation": self.head_representation,
-            "cross_head_dim": self.cross_head_dim,
-            "cross_modal_tasks": list(self.cross_modal_tasks),
-            "fusion_kl_weight": self.fusion_kl_weight,
-            "unimodal_kl_weight": self.unimodal_kl_weight,
-            "discriminator_weight": self.discriminator_weight,
-            "mi_weight": self.mi_weight,
-            "full_gaussian_nll": self.full_gaussian_nll,
-            "memory_capacity": self.memory_capacity,
-            "mmim_two_stage": self.mmim_two_stage,
-            "label_range": self.label_range,
-            "exclude_zero": self.exclude_zero,
-            "seed": self.seed,
-        }
-
 
 class _SeedSequence:
     """Distinct derived seeds for the bottlenecks (`None` stays `None`)."""

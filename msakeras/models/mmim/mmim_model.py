@@ -392,29 +392,6 @@ class MMIMModel(msa_model.MSAModel):
             optimizer=optimizer, loss=loss, metrics=metrics, **kwargs
         )
 
-    # --- serialization -----------------------------------------------------
-    def get_config(self):
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "text_encoder": self.serialize_sublayer(self.text_encoder),
-            "audio_dim": self.audio_dim,
-            "vision_dim": self.vision_dim,
-            "audio_hidden_dim": self.audio_hidden_dim,
-            "vision_hidden_dim": self.vision_hidden_dim,
-            "fusion_dim": self.fusion_dim,
-            "fusion_dropout": self.fusion_dropout,
-            "bidirectional": self.bidirectional,
-            "cpc_weight": self.cpc_weight,
-            "ba_weight": self.ba_weight,
-            "cpc_layers": self.cpc_layers,
-            "full_gaussian_nll": self.full_gaussian_nll,
-            "memory_capacity": self.memory_capacity,
-            "two_stage": self.two_stage,
-            "stage_one_fraction": self.stage_one_fraction,
-            "stage_one_gradients": self.stage_one_gradients,
-        }
-
 
 def mmim_inputs(audio_dim, vision_dim):
     """The named `keras.Input`s of MMIM (any sequence lengths)."""

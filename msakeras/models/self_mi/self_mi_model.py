@@ -456,37 +456,6 @@ class SelfMIModel(self_mm_features.SelfMMFeatures, msa_model.MSAModel):
             optimizer=optimizer, loss=loss, metrics=metrics, **kwargs
         )
 
-    # --- serialization -----------------------------------------------------
-    def get_config(self):
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "text_encoder": self.serialize_sublayer(self.text_encoder),
-            "audio_dim": self.audio_dim,
-            "vision_dim": self.vision_dim,
-            "num_train_samples": self.num_train_samples,
-            "label_generator": self.label_generator,
-            "audio_hidden_dim": self.audio_hidden_dim,
-            "audio_output_dim": self.audio_output_dim,
-            "vision_hidden_dim": self.vision_hidden_dim,
-            "vision_output_dim": self.vision_output_dim,
-            "fusion_dim": self.fusion_dim,
-            "text_post_dim": self.text_post_dim,
-            "audio_post_dim": self.audio_post_dim,
-            "vision_post_dim": self.vision_post_dim,
-            "fusion_dropout": self.fusion_dropout,
-            "text_dropout": self.text_dropout,
-            "audio_dropout": self.audio_dropout,
-            "vision_dropout": self.vision_dropout,
-            "head_layers": self.head_layers,
-            "cpc_weight": self.cpc_weight,
-            "cpc_modalities": list(self.cpc_modalities),
-            "generation_weight": self.generation_weight,
-            "label_range": self.label_range,
-            "exclude_zero": self.exclude_zero,
-            "generator_hidden_dim": self.generator_hidden_dim,
-        }
-
 
 # The named `keras.Input`s of Self-MI (any sequence lengths).
 self_mi_inputs = self_mm_features.self_mm_inputs
