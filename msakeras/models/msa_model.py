@@ -250,6 +250,13 @@ class MSAModel(keras.Model):
             self.optimizer.build(self.trainable_variables)
 
     # --- presets (`msakeras/models/<model>/<model>_presets.py`) ----------
+    presets_module = None
+    """The model's presets module, declared once per model class. It
+    defines `PRESETS` (`{preset name: table}`), `PRESET_CONSTRUCTOR_KEYS`
+    (`{table key: constructor argument}`), `PRESET_COMPILE_KEYS` (keys for
+    the optimizer only, not in the table) and `compile_arguments(model,
+    settings)` (the paper's optimizers); `__init_subclass__` reads them
+    into the attributes below."""
     # `{preset name: table}`, read-only; empty for a plain `MSAModel`.
     presets = presets_lib.preset_tables({})
     # `{table key: constructor argument}` for the keys that build the model.
@@ -257,10 +264,22 @@ class MSAModel(keras.Model):
     # Keys `from_preset` accepts for the optimizer only (not in the table).
     preset_compile_keys = ()
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        module = cls.__dict__.get("presets_module")
+        if module is None:
+            return
+        cls.presets = presets_lib.preset_tables(module.PRESETS)
+        cls.preset_constructor_keys = module.PRESET_CONSTRUCTOR_KEYS
+        cls.preset_compile_keys = tuple(module.PRESET_COMPILE_KEYS)
+
     @classmethod
     def preset_compile_arguments(cls, model, settings):
-        """`compile` arguments (the paper's optimizers) from a preset table."""
-        return {}
+        """`compile` arguments (the paper's optimizers) from a preset table:
+        the presets module's `compile_arguments`, none without one."""
+        if cls.presets_module is None:
+            return {}
+        return cls.presets_module.compile_arguments(model, settings)
 
     @classmethod
     def from_preset(

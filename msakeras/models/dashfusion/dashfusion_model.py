@@ -135,13 +135,7 @@ class DashFusionModel(msa_model.MSAModel):
         "in-batch supervised-contrastive negatives are not gathered"
     )
 
-    presets = msa_model.presets_lib.preset_tables(dashfusion_presets.PRESETS)
-    preset_constructor_keys = dashfusion_presets.PRESET_CONSTRUCTOR_KEYS
-    preset_compile_keys = dashfusion_presets.PRESET_COMPILE_KEYS
-
-    @classmethod
-    def preset_compile_arguments(cls, model, settings):
-        return dashfusion_presets.compile_arguments(model, settings)
+    presets_module = dashfusion_presets
 
     def __init__(
         self,

@@ -134,12 +134,7 @@ class HyConModel(msa_model.MSAModel):
 
     # `self.fusion` is the fusion layer; the argument is kept here.
     config_attribute_names = {"fusion": "fusion_type"}
-    presets = msa_model.presets_lib.preset_tables(hycon_presets.PRESETS)
-    preset_constructor_keys = hycon_presets.PRESET_CONSTRUCTOR_KEYS
-
-    @classmethod
-    def preset_compile_arguments(cls, model, settings):
-        return hycon_presets.compile_arguments(model, settings)
+    presets_module = hycon_presets
 
     def __init__(
         self,

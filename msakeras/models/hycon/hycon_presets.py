@@ -113,6 +113,10 @@ def make_optimizer(settings):
     )
 
 
+# `from_preset` keys that only build the optimizer: none.
+PRESET_COMPILE_KEYS = ()
+
+
 def compile_arguments(model, settings):
     """The paper's Adam (`make_optimizer`)."""
     return {"optimizer": make_optimizer(settings)}

@@ -194,12 +194,7 @@ class MCERModel(self_mm_features.SelfMMFeatures, msa_model.MSAModel):
     )
     jit_compile_unsupported = barber_agakov_bound.JIT_COMPILE_UNSUPPORTED
 
-    presets = msa_model.presets_lib.preset_tables(mcer_presets.PRESETS)
-    preset_constructor_keys = mcer_presets.PRESET_CONSTRUCTOR_KEYS
-
-    @classmethod
-    def preset_compile_arguments(cls, model, settings):
-        return mcer_presets.compile_arguments(model, settings)
+    presets_module = mcer_presets
 
     def __init__(
         self,

@@ -195,6 +195,9 @@ OPTIMIZER_KEYS = self_mm_optimizer.PRESET_ARGUMENTS
 # Table key -> `MCERModel` argument.
 PRESET_CONSTRUCTOR_KEYS = {key: key for key in MODEL_KEYS}
 
+# `from_preset` keys that only build the optimizer: none.
+PRESET_COMPILE_KEYS = ()
+
 
 def compile_arguments(model, settings):
     """The grouped optimizers (`MCERModel.make_optimizers`)."""

@@ -136,12 +136,7 @@ class MMIMModel(msa_model.MSAModel):
     supports_replica_split = True
     jit_compile_unsupported = barber_agakov_bound.JIT_COMPILE_UNSUPPORTED
 
-    presets = msa_model.presets_lib.preset_tables(mmim_presets.PRESETS)
-    preset_constructor_keys = mmim_presets.PRESET_CONSTRUCTOR_KEYS
-
-    @classmethod
-    def preset_compile_arguments(cls, model, settings):
-        return mmim_presets.compile_arguments(model, settings)
+    presets_module = mmim_presets
 
     def __init__(
         self,

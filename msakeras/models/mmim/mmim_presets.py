@@ -97,6 +97,9 @@ OPTIMIZER_KEYS = (
     "global_clipnorm",
 )
 
+# `from_preset` keys that only build the optimizer: none.
+PRESET_COMPILE_KEYS = ()
+
 
 def compile_arguments(model, settings):
     """The official two optimizers (`MMIMModel.make_optimizers`)."""

@@ -153,12 +153,7 @@ class SelfMIModel(self_mm_features.SelfMMFeatures, msa_model.MSAModel):
         "written from the gathered batch)"
     )
 
-    presets = msa_model.presets_lib.preset_tables(self_mi_presets.PRESETS)
-    preset_constructor_keys = self_mi_presets.PRESET_CONSTRUCTOR_KEYS
-
-    @classmethod
-    def preset_compile_arguments(cls, model, settings):
-        return self_mi_presets.compile_arguments(model, settings)
+    presets_module = self_mi_presets
 
     def __init__(
         self,

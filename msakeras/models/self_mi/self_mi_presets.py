@@ -131,6 +131,9 @@ PRESET_CONSTRUCTOR_KEYS = {
 
 OPTIMIZER_KEYS = self_mm_optimizer.PRESET_ARGUMENTS
 
+# `from_preset` keys that only build the optimizer: none.
+PRESET_COMPILE_KEYS = ()
+
 
 def compile_arguments(model, settings):
     """Self-MM's grouped Adam (`SelfMIModel.make_optimizers`)."""
