@@ -96,19 +96,9 @@ def export_onnx(
     if isinstance(serve_outputs, str):
         serve_outputs = (serve_outputs,)
     with tempfile.TemporaryDirectory(prefix="msakeras-onnx-") as scratch:
-        if isinstance(model_or_path, (str, os.PathLike)):
-            keras_path = os.path.abspath(os.fspath(model_or_path))
-            if not os.path.isfile(keras_path):
-                raise FileNotFoundError(f"no such model file: {keras_path}")
-            if training_backend is None:
-                training_backend = saved_model.training_backend_of(keras_path)
-            model = None
-        else:
-            model = model_or_path
-            keras_path = os.path.join(scratch, "model.keras")
-            model.save(keras_path, include_optimizer=False)
-            if training_backend is None:
-                training_backend = keras.config.backend()
+        model, keras_path, training_backend = saved_model.keras_file_of(
+            model_or_path, training_backend, scratch
+        )
         import msakeras  # noqa: F401  (registers the classes)
 
         source = model

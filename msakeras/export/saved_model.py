@@ -251,19 +251,9 @@ def export_saved_model(
     if isinstance(serve_outputs, str):
         serve_outputs = (serve_outputs,)
     with tempfile.TemporaryDirectory(prefix="msakeras-export-") as scratch:
-        if isinstance(model_or_path, (str, os.PathLike)):
-            keras_path = os.path.abspath(os.fspath(model_or_path))
-            if not os.path.isfile(keras_path):
-                raise FileNotFoundError(f"no such model file: {keras_path}")
-            if training_backend is None:
-                training_backend = training_backend_of(keras_path)
-            model = None
-        else:
-            model = model_or_path
-            keras_path = os.path.join(scratch, "model.keras")
-            model.save(keras_path, include_optimizer=False)
-            if training_backend is None:
-                training_backend = keras.config.backend()
+        model, keras_path, training_backend = keras_file_of(
+            model_or_path, training_backend, scratch
+        )
         if keras.config.backend() == "tensorflow":
             import msakeras  # noqa: F401  (registers the classes)
 
@@ -296,6 +286,28 @@ def export_saved_model(
             max_difference,
             scratch,
         )
+
+
+def keras_file_of(model_or_path, training_backend, scratch):
+    """The `.keras` file an export reads: `(model, keras_path, backend)`.
+
+    A path is checked to exist (`model` is then None); an in-memory model
+    is saved into `scratch` without its optimizer. `training_backend`
+    defaults to the file's recorded backend, or the running one for an
+    in-memory model.
+    """
+    if isinstance(model_or_path, (str, os.PathLike)):
+        keras_path = os.path.abspath(os.fspath(model_or_path))
+        if not os.path.isfile(keras_path):
+            raise FileNotFoundError(f"no such model file: {keras_path}")
+        if training_backend is None:
+            training_backend = training_backend_of(keras_path)
+        return None, keras_path, training_backend
+    keras_path = os.path.join(scratch, "model.keras")
+    model_or_path.save(keras_path, include_optimizer=False)
+    if training_backend is None:
+        training_backend = keras.config.backend()
+    return model_or_path, keras_path, training_backend
 
 
 # --- other backends: rerun under TensorFlow ----------------------------------
