@@ -4,6 +4,7 @@ import inspect
 import warnings
 
 import keras
+from keras import ops
 
 from msakeras.backend import distribute
 from msakeras.backend import keras_internals
@@ -17,9 +18,9 @@ class MSAModel(keras.Model):
     outputs that always holds `sentiment` `(batch, 1)`. The compiled loss and
     metrics are routed to `y_pred["sentiment"]`, so a user passes plain
     labels `y` of shape `(batch,)` or `(batch, 1)` to `fit`. Objectives that
-    combine several outputs are added by overriding `compute_loss` (call
-    `super().compute_loss(...)` first: it returns the compiled loss plus every
-    `add_loss` term of the layers).
+    combine several outputs are added by overriding `auxiliary_loss`;
+    `compute_loss` adds it to the compiled loss and every `add_loss` term of
+    the layers.
 
     `compile()` with no arguments gives Adam(1e-3), MAE loss and an MAE
     metric (`mae`, `val_mae`), the MMSA selection criterion.
@@ -218,17 +219,46 @@ class MSAModel(keras.Model):
     def compute_loss(
         self, x=None, y=None, y_pred=None, sample_weight=None, training=True
     ):
-        return super().compute_loss(
+        """The compiled loss on `supervised_prediction(y_pred, y)` (plus
+        every `add_loss` term of the layers), plus `auxiliary_loss`."""
+        loss = super().compute_loss(
             x=x,
             y=y,
-            y_pred=self._sentiment(y_pred),
+            y_pred=self.supervised_prediction(y_pred, y),
             sample_weight=sample_weight,
             training=training,
         )
+        auxiliary = self.auxiliary_loss(x, y, y_pred, training)
+        if auxiliary is None:
+            return loss
+        return loss + ops.cast(auxiliary, loss.dtype)
+
+    def auxiliary_loss(self, x, y, y_pred, training):
+        """The model's objective beyond the compiled loss.
+
+        Overridden by the models whose objective combines several outputs
+        (contrastive, mutual-information and label-generation terms); it
+        updates the trackers of its terms and returns their weighted sum
+        (a scalar), or None where there is nothing to add (the default).
+        `y` is None in `predict`-like calls; `training` is False in
+        `evaluate`.
+        """
+        return None
+
+    def supervised_prediction(self, y_pred, y):
+        """What the compiled loss and metrics see: `y_pred["sentiment"]`.
+
+        DashFusion keeps only the anchor rows of a batch that also holds
+        its contrastive partners.
+        """
+        return self._sentiment(y_pred)
 
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
         return super().compute_metrics(
-            x, y, self._sentiment(y_pred), sample_weight=sample_weight
+            x,
+            y,
+            self.supervised_prediction(y_pred, y),
+            sample_weight=sample_weight,
         )
 
     def compile(self, optimizer="auto", loss="auto", metrics="auto", **kwargs):

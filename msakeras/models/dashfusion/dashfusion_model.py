@@ -336,27 +336,19 @@ class DashFusionModel(msa_model.MSAModel):
             optimizer=optimizer, loss=loss, metrics=metrics, **kwargs
         )
 
-    @staticmethod
-    def _anchor_rows(y_pred, y):
-        """`y_pred` restricted to the anchor rows (the first `len(y)`)."""
-        sentiment = msa_model.MSAModel._sentiment(y_pred)
+    def supervised_prediction(self, y_pred, y):
+        """`y_pred["sentiment"]` of the anchor rows (the first `len(y)`)."""
+        sentiment = self._sentiment(y_pred)
         if y is None:
             return sentiment
         num_anchors = ops.shape(keras.tree.flatten(y)[0])[0]
         return sentiment[:num_anchors]
 
-    def compute_loss(
-        self, x=None, y=None, y_pred=None, sample_weight=None, training=True
-    ):
-        loss = super().compute_loss(
-            x=x,
-            y=y,
-            y_pred=self._anchor_rows(y_pred, y),
-            sample_weight=sample_weight,
-            training=training,
-        )
+    def auxiliary_loss(self, x, y, y_pred, training):
+        """`contrastive_weight·L_con` of eq. 12 in training; its parts are
+        tracked in evaluation too."""
         if not self.uses_contrastive_term or y is None:
-            return loss
+            return None
         terms = dashfusion_layers.dashfusion_contrastive_loss(
             {
                 "text": y_pred["text_embedding"],
@@ -379,14 +371,5 @@ class DashFusionModel(msa_model.MSAModel):
             terms["supervised_contrastive"]
         )
         if not training:  # the official evaluation has no contrastive term
-            return loss
-        contrastive = ops.cast(terms["contrastive"], loss.dtype)
-        return loss + self.contrastive_weight * contrastive
-
-    def compute_metrics(self, x, y, y_pred, sample_weight=None):
-        return super().compute_metrics(
-            x,
-            y,
-            {"sentiment": self._anchor_rows(y_pred, y)},
-            sample_weight=sample_weight,
-        )
+            return None
+        return self.contrastive_weight * terms["contrastive"]

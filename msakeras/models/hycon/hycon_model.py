@@ -275,18 +275,10 @@ class HyConModel(msa_model.MSAModel):
         return embeddings
 
     # --- objectives --------------------------------------------------------
-    def compute_loss(
-        self, x=None, y=None, y_pred=None, sample_weight=None, training=True
-    ):
-        loss = super().compute_loss(
-            x=x,
-            y=y,
-            y_pred=y_pred,
-            sample_weight=sample_weight,
-            training=training,
-        )
+    def auxiliary_loss(self, x, y, y_pred, training):
+        """The hybrid contrastive loss, eq. 13: weighted IAMCL + IEMCL + SCL."""
         if y is None or not isinstance(y_pred, dict):
-            return loss
+            return None
         terms = losses.hybrid_contrastive_terms(
             ops.reshape(ops.cast(y, "float32"), (-1,)),
             ops.stack(
@@ -311,7 +303,7 @@ class HyConModel(msa_model.MSAModel):
         self.iemcl_tracker.update_state(iemcl)
         self.scl_tracker.update_state(scl)
         self.hybrid_tracker.update_state(hybrid)
-        return loss + ops.cast(hybrid, loss.dtype)
+        return hybrid
 
 
 def _make_fusion(fusion, graph_hidden_dim):

@@ -278,16 +278,8 @@ class MMIMModel(msa_model.MSAModel):
         )
 
     # --- objectives --------------------------------------------------------
-    def compute_loss(
-        self, x=None, y=None, y_pred=None, sample_weight=None, training=True
-    ):
-        loss = super().compute_loss(
-            x=x,
-            y=y,
-            y_pred=y_pred,
-            sample_weight=sample_weight,
-            training=training,
-        )
+    def auxiliary_loss(self, x, y, y_pred, training):
+        """`cpc_weight·L_CPC + ba_weight·L_BA` of eq. 14 (eqs. 9, 12)."""
         # Data parallel: CPC's in-batch negatives and the entropy need the
         # global batch (gathered from the replicas) in training; `lld` is a
         # per-sample mean. Every term is scaled for the engine's gradient
@@ -315,9 +307,7 @@ class MMIMModel(msa_model.MSAModel):
                 y, y_pred, gather=distribute.gather_replicas
             )
             extra = extra - self.ba_weight * entropy
-        return loss + ops.cast(
-            distribute.scale_loss_for_replicas(extra), loss.dtype
-        )
+        return distribute.scale_loss_for_replicas(extra)
 
     # --- training procedure (`BarberAgakovTwoStage`) -----------------------
     def stage_one(self):
