@@ -9,6 +9,8 @@ resume the same folders.
 
 import os
 
+ONE_DEVICE = "DataParallelSetup(engine='none', num_replicas=1, process=0/1)"
+
 
 def main_arguments(directory):
     """`run.json`'s `arguments` of `mcer --without-cross-task --epochs 2
@@ -51,7 +53,7 @@ def main_arguments(directory):
             "configuration_sources": {"mi_weight": "--set"},
             "preset_changes": {"epochs": 2, "mi_weight": 0.2},
             "model_name": "mcer",
-            "data_parallel_setup": "DataParallelSetup(engine='none', num_replicas=1, process=0/1)",
+            "data_parallel_setup": ONE_DEVICE,
         },
         "hycon": {
             "data": os.path.join(directory, "tiny_mosi.h5"),
@@ -87,6 +89,6 @@ def main_arguments(directory):
             "configuration_sources": {},
             "preset_changes": {},
             "model_name": "hycon",
-            "data_parallel_setup": "DataParallelSetup(engine='none', num_replicas=1, process=0/1)",
+            "data_parallel_setup": ONE_DEVICE,
         },
     }
