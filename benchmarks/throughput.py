@@ -107,11 +107,12 @@ def run_msakeras(options):
         + (["--mixed-precision"] if options.precision == "mixed" else [])
     )
     common.set_precision(args)  # the recipe's own policy choice
-    settings = args.hyperparameters
     if options.model == "mmim":  # MMSA's epoch: full MI pass + main pass
-        settings.update(stage_one_fraction=1.0, stage_one_gradients="all")
+        args = args.with_hyperparameters(
+            stage_one_fraction=1.0, stage_one_gradients="all"
+        )
     if options.model == "dashfusion":  # in-batch pairs, no sampler
-        settings["partners_per_role"] = 0
+        args = args.with_hyperparameters(partners_per_role=0)
     baseline = rss_mb()
     keras.utils.set_random_seed(0)
     model = recipe.build_model(args)

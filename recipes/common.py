@@ -7,9 +7,9 @@ of start-up; `--tensorboard` lets it back in), and the frameworks' native
 log noise is turned off before Keras loads one (`msakeras._framework_logs`).
 
 The run library itself lives in `msakeras.experiment` (one job per module:
-`recipe_arguments`, `device_settings`, `run_data`, `run_callbacks`,
-`seed_loop`, `checkpoint_scoring`, `run_records`, `run_results`,
-`best_seed_export`); the names below keep older scripts working.
+`recipe_arguments`, `run_settings`, `device_settings`, `run_data`,
+`run_callbacks`, `seed_loop`, `checkpoint_scoring`, `run_records`,
+`run_results`, `best_seed_export`); the names below keep older scripts working.
 """
 
 import os

@@ -58,47 +58,46 @@ def parse_args(argv=None):
         help="hierarchical bottleneck fusion, or the plain concatenation "
         "ablation",
     )
-    args = parser.parse_args(argv)
-    args = recipe_arguments.finish_args(args, "dashfusion")
-    recipe_arguments.apply_ablation_switches(
-        args, dashfusion_presets.ABLATION_SWITCHES
+    run = recipe_arguments.finish_args(parser.parse_args(argv), "dashfusion")
+    return recipe_arguments.apply_ablation_switches(
+        run, dashfusion_presets.ABLATION_SWITCHES
     )
-    return args
 
 
-def build_model(args):
-    settings = dict(args.hyperparameters)
+def build_model(run):
+    settings = dict(run.hyperparameters)
     # Position tables must cover the file's longest sequences.
     for modality in ("audio", "vision"):
         key = f"max_{modality}_length"
-        stored = int(args.attributes.get(f"{modality}_max_length", 0))
+        stored = int(run.attributes.get(f"{modality}_max_length", 0))
         settings[key] = max(settings[key], stored)
+    flags = run.recipe_flags
     return run_data.model_from_preset(
         msakeras.models.DashFusionModel,
-        args,
+        run,
         settings,
-        temporal_alignment=not args.no_temporal_alignment,
-        semantic_alignment=not args.no_semantic_alignment,
-        supervised_contrastive=not args.no_supervised_contrastive,
-        fusion=args.fusion,
-        steps_per_epoch=run_data.train_steps_per_epoch(args),
+        temporal_alignment=not flags["no_temporal_alignment"],
+        semantic_alignment=not flags["no_semantic_alignment"],
+        supervised_contrastive=not flags["no_supervised_contrastive"],
+        fusion=flags["fusion"],
+        steps_per_epoch=run_data.train_steps_per_epoch(run),
     )
 
 
-def prepare_training(args, model, train, seed):
+def prepare_training(run, model, train, seed):
     """Wraps the training split in the hard-negative partner sampler."""
-    settings = args.hyperparameters
+    settings = run.hyperparameters
     if settings["partners_per_role"] == 0:
         return train, []
     keys = [tensor.name for tensor in model.inputs]
     sampler = msakeras.data.ContrastivePairSampler(
-        run_data.train_split(args, [*keys, "index"], shuffle=True, seed=seed),
+        run_data.train_split(run, [*keys, "index"], shuffle=True, seed=seed),
         seed=seed,
         **{key: settings[key] for key in dashfusion_presets.SAMPLER_KEYS},
     )
     refresh = msakeras.data.SamplerRefreshCallback(
         sampler,
-        run_data.train_split(args, keys),
+        run_data.train_split(run, keys),
         every=settings["refresh_every_epochs"],
     )
     return sampler, [refresh]
@@ -115,12 +114,12 @@ def train(model, data, valid, callbacks, **options):
 
 
 def main(argv=None):
-    args = parse_args(argv)
-    device_settings.set_precision(args)
+    run = parse_args(argv)
+    device_settings.set_precision(run)
     scores_by_seed, baselines = seed_loop.train_seeds(
-        args, build_model, train, prepare_training=prepare_training
+        run, build_model, train, prepare_training=prepare_training
     )
-    run_results.write_results(args, scores_by_seed, baselines)
+    run_results.write_results(run, scores_by_seed, baselines)
     return scores_by_seed
 
 

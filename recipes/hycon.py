@@ -83,34 +83,36 @@ def parse_args(argv=None):
         help="attend to padded steps in the audio/vision encoders (the "
         "proxy code); default: padded keys are masked",
     )
-    args = parser.parse_args(argv)
-    margin = None if args.margin is None else f"margin{args.margin:g}"
-    recipe_arguments.set_variant_output_dir(
-        args,
+    flags = parser.parse_args(argv)
+    margin = None if flags.margin is None else f"margin{flags.margin:g}"
+    variant = recipe_arguments.variant_output_dir(
         "hycon",
-        [(args.fusion, "add"), (args.ablation, "none"), (margin, None)],
+        flags.dataset,
+        [(flags.fusion, "add"), (flags.ablation, "none"), (margin, None)],
     )
-    args = recipe_arguments.finish_args(args, "hycon")
-    settings = args.hyperparameters
-    settings.update(hycon_presets.ABLATIONS[args.ablation])
-    if args.margin is not None:
-        settings["margin"] = args.margin
-    return args
+    run = recipe_arguments.finish_args(
+        flags, "hycon", default_output_dir=variant
+    )
+    changes = dict(hycon_presets.ABLATIONS[flags.ablation])
+    if flags.margin is not None:
+        changes["margin"] = flags.margin
+    return run.with_hyperparameters(**changes)
 
 
-def build_model(args):
-    settings = dict(args.hyperparameters)
+def build_model(run):
+    settings = dict(run.hyperparameters)
     refinement = settings.pop("refinement", True)  # Table 3: no_refinement
+    flags = run.recipe_flags
     return run_data.model_from_preset(
         msakeras.models.HyConModel,
-        args,
+        run,
         settings,
-        last_valid_step=args.last_step == "valid",
-        key_padding_mask=not args.no_key_padding_mask,
-        fusion=args.fusion,
+        last_valid_step=flags["last_step"] == "valid",
+        key_padding_mask=not flags["no_key_padding_mask"],
+        fusion=flags["fusion"],
         refinement=refinement,
-        similarity=args.similarity,
-        zero_label_class=args.zero_label_class,
+        similarity=flags["similarity"],
+        zero_label_class=flags["zero_label_class"],
     )
 
 
@@ -125,17 +127,17 @@ def train(model, data, valid, callbacks, **options):
 
 
 def main(argv=None):
-    args = parse_args(argv)
-    device_settings.set_precision(args)
+    run = parse_args(argv)
+    device_settings.set_precision(run)
     # HyCon's paper reports the MAG-BERT protocol (MOSI/MOSEI only).
-    extra = () if args.dataset == "sims" else ("mag_bert",)
+    extra = () if run.dataset == "sims" else ("mag_bert",)
     scores_by_seed, baselines = seed_loop.train_seeds(
-        args,
+        run,
         build_model,
         train,
         evaluate=checkpoint_scoring.checkpoint_evaluator(extra),
     )
-    run_results.write_results(args, scores_by_seed, baselines)
+    run_results.write_results(run, scores_by_seed, baselines)
     return scores_by_seed
 
 

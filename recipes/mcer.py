@@ -74,29 +74,28 @@ def parse_args(argv=None):
         action="store_true",
         help="MMIM's separate stage-1 critic training every epoch",
     )
-    args = parser.parse_args(argv)
-    args = recipe_arguments.finish_args(args, "mcer")
-    recipe_arguments.apply_ablation_switches(
-        args, mcer_presets.ABLATION_SWITCHES
+    run = recipe_arguments.finish_args(parser.parse_args(argv), "mcer")
+    run = recipe_arguments.apply_ablation_switches(
+        run, mcer_presets.ABLATION_SWITCHES
     )
-    settings = args.hyperparameters
-    if args.without_cross_task:
-        args.cross_tasks = []
-    elif args.cross_tasks is None:
-        args.cross_tasks = list(mcer_model.MODALITIES)
-    settings["cross_modal_tasks"] = list(args.cross_tasks)
-    return args
+    tasks = run.recipe_flags["cross_tasks"]
+    if run.recipe_flags["without_cross_task"]:
+        tasks = []
+    elif tasks is None:
+        tasks = list(mcer_model.MODALITIES)
+    run = run.with_recipe_flags(cross_tasks=tasks)
+    return run.with_hyperparameters(cross_modal_tasks=list(tasks))
 
 
-def build_model(args):
+def build_model(run):
     return run_data.model_from_preset(
         msakeras.models.MCERModel,
-        args,
-        num_train_samples=run_data.train_sample_count(args),
-        post_ln=args.post_ln,
-        head_representation=args.head_representation,
-        mmim_two_stage=args.mmim_two_stage,
-        memory_capacity=max(128, args.hyperparameters["batch_size"]),
+        run,
+        num_train_samples=run_data.train_sample_count(run),
+        post_ln=run.recipe_flags["post_ln"],
+        head_representation=run.recipe_flags["head_representation"],
+        mmim_two_stage=run.recipe_flags["mmim_two_stage"],
+        memory_capacity=max(128, run.hyperparameters["batch_size"]),
     )
 
 
@@ -111,9 +110,9 @@ def train(model, data, valid, callbacks, **options):
 
 
 def main(argv=None):
-    args = parse_args(argv)
-    device_settings.set_precision(args)
-    settings = args.hyperparameters
+    run = parse_args(argv)
+    device_settings.set_precision(run)
+    settings = run.hyperparameters
     print(
         f"MCER: α {settings['fusion_kl_weight']}, β "
         f"{settings['unimodal_kl_weight']}, γ "
@@ -121,8 +120,8 @@ def main(argv=None):
         f"cross-modal tasks {settings['cross_modal_tasks'] or 'none'}, "
         f"L {settings['cross_modal_layers']}, d {settings['cross_modal_dim']}"
     )
-    scores_by_seed, baselines = seed_loop.train_seeds(args, build_model, train)
-    run_results.write_results(args, scores_by_seed, baselines)
+    scores_by_seed, baselines = seed_loop.train_seeds(run, build_model, train)
+    run_results.write_results(run, scores_by_seed, baselines)
     return scores_by_seed
 
 

@@ -46,13 +46,14 @@ def parse_args(argv=None):
         help="run the critics-only stage each epoch "
         "(off: stage 2 alone, an ablation)",
     )
-    args = parser.parse_args(argv)
-    return recipe_arguments.finish_args(args, "mmim")
+    return recipe_arguments.finish_args(parser.parse_args(argv), "mmim")
 
 
-def build_model(args):
+def build_model(run):
     return run_data.model_from_preset(
-        msakeras.models.MMIMModel, args, two_stage=args.stage_one == "on"
+        msakeras.models.MMIMModel,
+        run,
+        two_stage=run.recipe_flags["stage_one"] == "on",
     )
 
 
@@ -67,10 +68,10 @@ def train(model, data, valid, callbacks, **options):
 
 
 def main(argv=None):
-    args = parse_args(argv)
-    device_settings.set_precision(args)
-    scores_by_seed, baselines = seed_loop.train_seeds(args, build_model, train)
-    run_results.write_results(args, scores_by_seed, baselines)
+    run = parse_args(argv)
+    device_settings.set_precision(run)
+    scores_by_seed, baselines = seed_loop.train_seeds(run, build_model, train)
+    run_results.write_results(run, scores_by_seed, baselines)
     return scores_by_seed
 
 

@@ -67,23 +67,23 @@ def parse_args(argv=None):
         choices=("text", "audio", "vision"),
         help="drop these CPC terms (paper Table 6)",
     )
-    args = parser.parse_args(argv)
-    args = recipe_arguments.finish_args(args, "self_mi")
-    if args.cpc_weight is not None:
-        args.hyperparameters["cpc_weight"] = args.cpc_weight
-    return args
+    run = recipe_arguments.finish_args(parser.parse_args(argv), "self_mi")
+    cpc_weight = run.recipe_flags["cpc_weight"]
+    if cpc_weight is None:
+        return run
+    return run.with_hyperparameters(cpc_weight=cpc_weight)
 
 
-def build_model(args):
+def build_model(run):
     return run_data.model_from_preset(
         msakeras.models.SelfMIModel,
-        args,
-        num_train_samples=run_data.train_sample_count(args),
-        label_generator=args.label_generator,
+        run,
+        num_train_samples=run_data.train_sample_count(run),
+        label_generator=run.recipe_flags["label_generator"],
         cpc_modalities=[
             modality
             for modality in self_mi_model.MODALITIES
-            if modality not in args.without_cpc
+            if modality not in run.recipe_flags["without_cpc"]
         ],
     )
 
@@ -99,24 +99,27 @@ def train(model, data, valid, callbacks, **options):
 
 
 def main(argv=None):
-    args = parse_args(argv)
-    device_settings.set_precision(args)
+    run = parse_args(argv)
+    device_settings.set_precision(run)
+    flags = run.recipe_flags
     without = (
-        f", CPC without {list(args.without_cpc)}" if args.without_cpc else ""
+        f", CPC without {list(flags['without_cpc'])}"
+        if flags["without_cpc"]
+        else ""
     )
     print(
-        f"label generator: {args.label_generator}, λ_cpc "
-        f"{args.hyperparameters['cpc_weight']}{without}"
+        f"label generator: {flags['label_generator']}, λ_cpc "
+        f"{run.hyperparameters['cpc_weight']}{without}"
     )
     scores_by_seed, baselines = seed_loop.train_seeds(
-        args,
+        run,
         build_model,
         evaluate=checkpoint_scoring.checkpoint_evaluator(
             unimodal_heads=self_mi_model.MODALITIES
         ),
     )
-    run_results.write_results(args, scores_by_seed, baselines)
-    run_results.print_unimodal_scores(args)
+    run_results.write_results(run, scores_by_seed, baselines)
+    run_results.print_unimodal_scores(run)
     return scores_by_seed
 
 

@@ -2,8 +2,9 @@
 held-out test split, paired seed comparisons, robustness and profiles.
 
 The recipes' run library lives here too, one job per module (imported as
-modules, not re-exported): `recipe_arguments` (flags, resolved run
-arguments), `device_settings` (precision, `--compile`), `run_data`
+modules, not re-exported): `recipe_arguments` (flags, resolved by
+`finish_args`), `run_settings` (the typed, read-only `RunSettings` every
+other module reads), `device_settings` (precision, `--compile`), `run_data`
 (text encoder, splits, data parallelism), `run_callbacks` (standard
 callbacks, selection rule), `seed_loop` (build, `train`, seal, test once),
 `checkpoint_scoring` (scores, ridge baselines), `run_records` (`run.json`,

@@ -9,14 +9,18 @@ import os
 from msakeras.experiment.run_callbacks import selection_rule
 from msakeras.experiment.selection_rule import SelectionError
 
+# This process's exports, by run folder, seeds and targets: a second
+# `export_models` of the same run returns the first's records.
+_EXPORTED = {}
 
-def best_validation_seed(args, seeds):
+
+def best_validation_seed(run, seeds):
     """The seed whose `history.csv` has the lowest `val_mae` (validation),
     over the epochs the recipe's selection rule allows."""
-    rule = selection_rule(args)
+    rule = selection_rule(run)
     best, best_value = None, None
     for seed in seeds:
-        path = os.path.join(args.output_dir, f"seed_{seed}", "history.csv")
+        path = os.path.join(run.output_dir, f"seed_{seed}", "history.csv")
         if not os.path.isfile(path):
             continue
         import pandas as pd
@@ -33,32 +37,40 @@ def best_validation_seed(args, seeds):
     return best if best is not None else seeds[0]
 
 
-def export_models(args, seeds):
+def export_models(run, seeds):
     """`--export`: SavedModel (and/or ONNX) versions of the checkpoints.
 
     Writes `<export-dir>/<version>/` (default export dir: the parent of
     `--output-dir`, `saved_models/<model>_<dataset>`), one new integer
     version per exported seed; `runs/` beside them is skipped by TF Serving.
     `--export-format onnx` writes `<export-dir>/onnx/<version>/model.onnx`
-    instead (`both`: both). Runs once per invocation (`write_results` calls
+    instead (`both`: both). `run`: the run's `RunSettings`. Runs once per
+    invocation (`write_results` calls
     it; a second call returns the first's records).
     """
-    if not getattr(args, "export", None):
+    if not run.export:
         return []
-    if getattr(args, "exported", None) is not None:
-        return args.exported
+    key = (
+        os.path.abspath(run.output_dir),
+        tuple(seeds),
+        run.export,
+        run.export_dir,
+        run.export_format,
+    )
+    if key in _EXPORTED:
+        return _EXPORTED[key]
     from msakeras.export import export_onnx
     from msakeras.export import export_saved_model
 
-    export_dir = args.export_dir or os.path.dirname(
-        os.path.abspath(args.output_dir)
+    export_dir = run.export_dir or os.path.dirname(
+        os.path.abspath(run.output_dir)
     )
     chosen = (
         list(seeds)
-        if args.export == "all"
-        else [best_validation_seed(args, list(seeds))]
+        if run.export == "all"
+        else [best_validation_seed(run, list(seeds))]
     )
-    export_format = getattr(args, "export_format", "saved_model")
+    export_format = run.export_format
     targets = []
     if export_format in ("saved_model", "both"):
         targets.append(("serving_default", export_saved_model, export_dir))
@@ -67,7 +79,7 @@ def export_models(args, seeds):
         targets.append(("onnxruntime", export_onnx, onnx_dir))
     records = []
     for seed in chosen:
-        path = os.path.join(args.output_dir, f"seed_{seed}", "model.keras")
+        path = os.path.join(run.output_dir, f"seed_{seed}", "model.keras")
         for runtime, export, directory in targets:
             record = export(path, directory)
             records.append(record)
@@ -76,5 +88,5 @@ def export_models(args, seeds):
                 f"({runtime} vs predict: max abs difference "
                 f"{record['check']['max_abs_difference']:.3g})"
             )
-    args.exported = records
+    _EXPORTED[key] = records
     return records

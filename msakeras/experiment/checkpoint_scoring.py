@@ -18,9 +18,9 @@ from msakeras.data.schema import REQUIRED_KEYS
 RIDGE_KEYS = REQUIRED_KEYS[: REQUIRED_KEYS.index("label") + 1]
 
 
-def evaluate_checkpoint(args, directory, test):
+def evaluate_checkpoint(run, directory, test):
     """Scores the selected `model.keras` on the test data read once."""
-    return checkpoint_evaluator()(args, directory, test)
+    return checkpoint_evaluator()(run, directory, test)
 
 
 def checkpoint_evaluator(extra_protocols=(), unimodal_heads=()):
@@ -40,21 +40,21 @@ def checkpoint_evaluator(extra_protocols=(), unimodal_heads=()):
     No second test read: the test split opens once, behind the seal.
     """
 
-    def evaluate(args, directory, test):
+    def evaluate(run, directory, test):
         # `test`: the HeldOutTestData of the one sealed read.
         model = keras.models.load_model(
             os.path.join(directory, "model.keras"), compile=False
         )  # predicts only: no optimizer to revive (no warnings)
         outputs = test.predict(
-            model, batch_size=args.hyperparameters["batch_size"]
+            model, batch_size=run.hyperparameters["batch_size"]
         )
         predictions = outputs["sentiment"].reshape(-1)
         labels = test.labels()
-        scores = metrics.sentiment_scores(predictions, labels, args.dataset)
+        scores = metrics.sentiment_scores(predictions, labels, run.dataset)
         for protocol in extra_protocols:
             prefix = protocol.replace("_", "").upper()
             extra = metrics.sentiment_scores(
-                predictions, labels, args.dataset, protocol=protocol
+                predictions, labels, run.dataset, protocol=protocol
             )
             scores.update(
                 {f"{prefix}_{key}": value for key, value in extra.items()}
@@ -63,14 +63,14 @@ def checkpoint_evaluator(extra_protocols=(), unimodal_heads=()):
             return scores
         return scores, {
             "unimodal_test": unimodal_head_scores(
-                args, outputs, test, unimodal_heads
+                run, outputs, test, unimodal_heads
             )
         }
 
     return evaluate
 
 
-def unimodal_head_scores(args, outputs, test, modalities):
+def unimodal_head_scores(run, outputs, test, modalities):
     """`{modality: scores}` of the `<modality>_sentiment` outputs against
     the human unimodal labels `label_<modality>` of `test` (the
     `HeldOutTestData` of the sealed read), or `None` without them."""
@@ -88,12 +88,12 @@ def unimodal_head_scores(args, outputs, test, modalities):
         scores[modality] = metrics.sentiment_scores(
             np.reshape(outputs[key], (-1,)),
             test.labels(f"label_{modality}"),
-            args.dataset,
+            run.dataset,
         )
     return scores
 
 
-def ridge_baselines(args, test):
+def ridge_baselines(run, test):
     """Single-modality (and all-feature) NumPy ridge baselines.
 
     Fitted on train (alpha by leave-one-out on train), scored on `test`, the
@@ -101,8 +101,8 @@ def ridge_baselines(args, test):
     Both splits are read in batches (`msakeras.data.iterate_split`).
     """
     return metrics.ridge_baselines_from_batches(
-        lambda: msa_data.iterate_split(args.data, "train", RIDGE_KEYS),
+        lambda: msa_data.iterate_split(run.data, "train", RIDGE_KEYS),
         test.batches(RIDGE_KEYS),
-        args.dataset,
+        run.dataset,
         alpha="auto",
     )

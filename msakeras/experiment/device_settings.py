@@ -10,8 +10,9 @@ from msakeras.backend import device_info
 from msakeras.backend import keras_internals
 
 
-def set_precision(args):
-    if args.mixed_precision:
+def set_precision(run):
+    """`--mixed-precision` (`run`: the run's `RunSettings`)."""
+    if run.mixed_precision:
         on_gpu = bool(keras.config.backend() != "numpy" and has_gpu())
         keras.mixed_precision.set_global_policy(
             "mixed_float16" if on_gpu else "mixed_bfloat16"
@@ -47,10 +48,10 @@ def resolve_jit_compile(setting, model):
     return resolved, f"auto: {backend} {where} runs {state} (Keras's rule)"
 
 
-def apply_jit_compile(args, model):
-    """Sets the compiled model's `jit_compile` from `--compile`; returns the
-    `run.json` entry (requested, resolved, reason)."""
-    setting = getattr(args, "compile", "auto")
+def apply_jit_compile(setting, model):
+    """Sets the compiled model's `jit_compile` from `--compile` (`setting`:
+    `auto`, `on` or `off`); returns the `run.json` entry (requested,
+    resolved, reason)."""
     jit_compile, reason = resolve_jit_compile(setting, model)
     if setting == "on":
         model.jit_compile = True  # warns where the model refuses

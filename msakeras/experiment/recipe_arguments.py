@@ -1,13 +1,14 @@
-"""The command line every recipe shares, resolved into one run's arguments.
+"""The command line every recipe shares, resolved into one `RunSettings`.
 
 `base_parser` declares the shared flags (README, "Recipes"); a recipe adds
 its own, parses, then `finish_args` resolves the data file, dataset,
 hyperparameters (the model's preset for the dataset and, without `--data`,
 its `EMBEDDED_DEFAULTS`, both from `msakeras/models/<model>/<model>_
 presets.py`; then `--config`/`--set`, then the explicit flags), seeds,
-selection rule and output folder, and checks them before any training
-(one line on a fault). `add_ablation_switches`/`apply_ablation_switches`
-turn a presets file's `ABLATION_SWITCHES` into flags and table changes.
+selection rule and output folder into a read-only `RunSettings`
+(`run_settings`), checked before any training (one line on a fault).
+`add_ablation_switches`/`apply_ablation_switches` turn a presets file's
+`ABLATION_SWITCHES` into flags and table changes.
 """
 
 import argparse
@@ -15,7 +16,7 @@ import os
 
 from msakeras import data as msa_data
 from msakeras.experiment import run_configuration
-from msakeras.experiment.run_arguments import check_run_arguments
+from msakeras.experiment.run_settings import RunSettings
 from msakeras.experiment.selection_rule import SelectionRule
 from msakeras.layers.encoders import backbone_vocabulary
 from msakeras.models import presets
@@ -180,42 +181,65 @@ def add_ablation_switches(parser, switches):
         parser.add_argument(flag, action="store_true", help=help_text)
 
 
-def apply_ablation_switches(args, switches):
-    """Applies the table changes of every switch given on the command
-    line to `args.hyperparameters` (after `finish_args`: a switch wins
-    over `--config`/`--set`)."""
-    for name, (_, changes) in switches.items():
-        if getattr(args, name):
-            args.hyperparameters.update(changes)
+def apply_ablation_switches(run, switches):
+    """The `RunSettings` `run` with the table changes of every switch given
+    on the command line (after `finish_args`: a switch wins over
+    `--config`/`--set`)."""
+    changes = {}
+    for name, (_, table_changes) in switches.items():
+        if run.recipe_flags[name]:
+            changes.update(table_changes)
+    return run.with_hyperparameters(**changes) if changes else run
 
 
-def set_variant_output_dir(args, model_name, choices):
+def variant_output_dir(model_name, dataset, choices):
     """Default `--output-dir` of a variant run: `saved_models/<model>_
     <dataset>/runs_<a>_<b>` from the `(value, default)` `choices` whose
-    value is not the default (none differ: the standard `runs`)."""
+    value is not the default; `None` when none differ (the standard
+    `runs`). `dataset`: the `--dataset` flag (`None`: mosi)."""
     variant = [value for value, default in choices if value != default]
-    if args.output_dir is None and variant:
-        dataset = args.dataset or "mosi"
-        args.output_dir = os.path.join(
-            "saved_models",
-            f"{model_name}_{dataset}",
-            "runs_" + "_".join(variant),
-        )
+    if not variant:
+        return None
+    return os.path.join(
+        "saved_models",
+        f"{model_name}_{dataset or 'mosi'}",
+        "runs_" + "_".join(variant),
+    )
 
 
-def finish_args(args, model_name, hyperparameters=None, embedded_defaults=None):
-    """Resolves the data file, dataset, seeds, epochs and output folder.
+def _base_flag_names():
+    """The destinations of `base_parser`'s flags (the rest of a recipe's
+    namespace are its own flags)."""
+    return set(vars(base_parser("recipe", "").parse_args([])))
+
+
+def finish_args(
+    args,
+    model_name,
+    hyperparameters=None,
+    embedded_defaults=None,
+    default_output_dir=None,
+):
+    """Resolves the parsed command line into the run's `RunSettings`.
 
     Args:
-        args: the parsed `argparse.Namespace` (`base_parser`'s flags).
+        args: the parsed `argparse.Namespace` (`base_parser`'s flags and
+            the recipe's own); read, never changed.
         model_name: str. The model (`"mmim"`), its presets module's name.
         hyperparameters: `{dataset: table}`; default: the model's presets
             (`msakeras.models.presets.recipe_tables`).
         embedded_defaults: dict. Changes of a run without `--data`;
             default: the presets module's `EMBEDDED_DEFAULTS`.
+        default_output_dir: str or None. The output folder without
+            `--output-dir` (`variant_output_dir`); `None`:
+            `saved_models/<model>_<dataset>/runs`.
 
-    A presets module's `SELECTION` (keyword arguments of `SelectionRule`;
-    `start_epoch` capped at the run's epochs) becomes `args.selection`.
+    Returns:
+        A `RunSettings` (`msakeras.experiment.run_settings`). A presets
+        module's `SELECTION` (keyword arguments of `SelectionRule`;
+        `start_epoch` capped at the run's epochs) becomes its `selection`.
+        Bad flags and data faults end the run with one line
+        (`SystemExit`), before any training.
     """
     selection = None
     if hyperparameters is None:
@@ -224,72 +248,101 @@ def finish_args(args, model_name, hyperparameters=None, embedded_defaults=None):
         if embedded_defaults is None:
             embedded_defaults = module.EMBEDDED_DEFAULTS
         selection = getattr(module, "SELECTION", None)
-    if args.data is None:
-        dataset = args.dataset or "mosi"
-        args.data = msa_data.ensure_synthetic_dataset(dataset)
-        args.embedded = True
+    embedded = args.data is None
+    if embedded:
+        data = msa_data.ensure_synthetic_dataset(args.dataset or "mosi")
     else:
-        if not os.path.isfile(args.data):
-            raise SystemExit(f"--data {args.data!r}: no such file.")
-        args.embedded = False
-    attributes = msa_data.read_attributes(args.data)
-    file_dataset = msa_data.schema.base_dataset_name(attributes["dataset"])
-    if args.dataset is not None and args.dataset != file_dataset:
+        data = args.data
+        if not os.path.isfile(data):
+            raise SystemExit(f"--data {data!r}: no such file.")
+    attributes = msa_data.read_attributes(data)
+    dataset = msa_data.schema.base_dataset_name(attributes["dataset"])
+    if args.dataset is not None and args.dataset != dataset:
         raise SystemExit(
-            f"--dataset {args.dataset} disagrees with {args.data!r}, whose "
+            f"--dataset {args.dataset} disagrees with {data!r}, whose "
             f"`dataset` attribute is {attributes['dataset']!r}."
         )
-    args.dataset = file_dataset
-    args.attributes = attributes
-    settings = dict(hyperparameters[args.dataset])
-    if args.embedded:
+    settings = dict(hyperparameters[dataset])
+    if embedded:
         settings.update(embedded_defaults or {})
     try:  # --config FILE.yaml, then --set key=value (README, Configuration)
-        settings, args.configuration_sources = (
+        settings, configuration_sources = (
             run_configuration.resolve_configuration(
-                settings, args.config, args.set, f"{model_name}/{args.dataset}"
+                settings, args.config, args.set, f"{model_name}/{dataset}"
             )
         )
     except run_configuration.ConfigurationError as error:
         raise SystemExit(str(error)) from None
-    if args.batch_size is not None:
-        settings["batch_size"] = args.batch_size
-    if args.epochs is not None:
-        settings["epochs"] = args.epochs
-    if args.patience is not None:
-        settings["patience"] = args.patience
-    args.hyperparameters = settings
-    preset = hyperparameters[args.dataset]  # cross-model table's `changes`
-    args.preset_changes = {
+    for key, flag in (
+        ("batch_size", args.batch_size),
+        ("epochs", args.epochs),
+        ("patience", args.patience),
+    ):
+        if flag is not None:
+            settings[key] = flag
+    preset = hyperparameters[dataset]  # cross-model table's `changes`
+    preset_changes = {
         key: value
         for key, value in settings.items()
         if key not in preset or preset[key] != value
     }
-    if args.seeds is None:
-        args.seeds = [DEFAULT_SEEDS[0]] if args.embedded else DEFAULT_SEEDS
-    if args.output_dir is None:
-        args.output_dir = os.path.join(
-            "saved_models", f"{model_name}_{args.dataset}", "runs"
+    seeds = args.seeds
+    if seeds is None:
+        seeds = [DEFAULT_SEEDS[0]] if embedded else DEFAULT_SEEDS
+    output_dir = args.output_dir or default_output_dir
+    if output_dir is None:
+        output_dir = os.path.join(
+            "saved_models", f"{model_name}_{dataset}", "runs"
         )
-    args.model_name = model_name
     print(
         run_configuration.format_configuration(
-            settings,
-            args.configuration_sources,
-            f"{model_name} on {args.dataset}",
+            settings, configuration_sources, f"{model_name} on {dataset}"
         )
     )
+    command_line = vars(args)
+    base_flags = _base_flag_names()
+    if selection is not None:
+        start_epoch = min(selection["start_epoch"], settings["epochs"])
+        selection = SelectionRule(**{**selection, "start_epoch": start_epoch})
     try:  # bad flags and data faults: one line, before any training
-        check_run_arguments(settings, args.seeds, args.max_train_samples)
-        msa_data.validate_file(args.data)
+        run = RunSettings(
+            model_name=model_name,
+            data=data,
+            dataset=dataset,
+            embedded=embedded,
+            attributes=attributes,
+            text_backbone=args.text_backbone,
+            max_train_samples=args.max_train_samples,
+            hyperparameters=settings,
+            preset_changes=preset_changes,
+            configuration_sources=configuration_sources,
+            config=args.config,
+            overrides=args.set,
+            selection=selection,
+            seeds=seeds,
+            output_dir=output_dir,
+            results_dir=args.results_dir,
+            resume=args.resume,
+            validation_only=args.validation_only,
+            verbose=args.verbose,
+            tensorboard=args.tensorboard,
+            export=args.export,
+            export_dir=args.export_dir,
+            export_format=args.export_format,
+            mixed_precision=args.mixed_precision,
+            distribute=args.distribute,
+            compile=args.compile,
+            recipe_flags={
+                key: value
+                for key, value in command_line.items()
+                if key not in base_flags
+            },
+            command_line=command_line,
+        )
+        msa_data.validate_file(data)
         backbone_vocabulary.check_backbone_vocabulary(  # SIMS: Chinese BERT
-            args.data, attributes.get("text_vocabulary"), args.text_backbone
+            data, attributes.get("text_vocabulary"), args.text_backbone
         )
     except ValueError as error:
         raise SystemExit(str(error)) from None
-    if selection is not None:
-        start_epoch = min(selection["start_epoch"], settings["epochs"])
-        args.selection = SelectionRule(
-            **{**selection, "start_epoch": start_epoch}
-        )
-    return args
+    return run

@@ -19,7 +19,7 @@ from msakeras.experiment.selection_rule import SelectionRule
 SELECTION = SelectionRule(monitor="val_mae", mode="min")
 
 
-def standard_callbacks(args, directory, datasets=()):
+def standard_callbacks(run, directory, datasets=()):
     """The standard Keras callbacks of a recipe run, in a safe order.
 
     `NonFiniteLossGuard` comes first: on a NaN/inf loss term it raises
@@ -30,22 +30,21 @@ def standard_callbacks(args, directory, datasets=()):
     """
     # `patience: None` in a recipe's table: the paper's fixed budget, no
     # early stopping unless --patience is given (finish_args sets it).
-    patience = args.hyperparameters.get("patience", 10)
+    # `run`: the run's `RunSettings`.
+    patience = run.hyperparameters.get("patience", 10)
     history_csv = os.path.join(directory, "history.csv")
-    checkpoint = selection_rule(args).checkpoint_callback(
+    checkpoint = selection_rule(run).checkpoint_callback(
         os.path.join(directory, "model.keras")
     )
     stateful = [checkpoint]
     if patience is not None:
-        stateful.append(selection_rule(args).early_stopping(patience))
+        stateful.append(selection_rule(run).early_stopping(patience))
     standard = [
         msa_callbacks.NonFiniteLossGuard(),
         *stateful,
         # history.csv numbers epochs from 1, as run.json and the bar do.
-        msa_callbacks.EpochCSVLogger(history_csv, append=args.resume),
-        *tensorboard_callback(
-            directory, requested=getattr(args, "tensorboard", False)
-        ),
+        msa_callbacks.EpochCSVLogger(history_csv, append=run.resume),
+        *tensorboard_callback(directory, requested=run.tensorboard),
         msa_callbacks.ResumableBackup(
             os.path.join(directory, "backup"),
             stateful_callbacks=stateful,
@@ -60,9 +59,9 @@ def standard_callbacks(args, directory, datasets=()):
     return standard
 
 
-def selection_rule(args):
-    """The recipe's `SelectionRule` (`args.selection`), else `SELECTION`."""
-    return getattr(args, "selection", None) or SELECTION
+def selection_rule(run):
+    """The recipe's `SelectionRule` (`run.selection`), else `SELECTION`."""
+    return run.selection or SELECTION
 
 
 def tensorboard_callback(directory, requested=False):

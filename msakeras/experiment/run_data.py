@@ -4,6 +4,8 @@ Every split goes through `msakeras.data.FeatureSequence` (train and valid
 here; the test split behind `HeldOutTestSplit`'s seal).
 """
 
+import functools
+
 from msakeras import data as msa_data
 from msakeras import layers
 from msakeras.experiment.held_out_test_split import HeldOutTestSplit
@@ -11,14 +13,14 @@ from msakeras.experiment.run_callbacks import selection_rule
 from msakeras.layers.encoders import backbone_vocabulary
 
 
-def make_text_encoder(args, fine_tune=True):
+def make_text_encoder(run, fine_tune=True):
     """`BertTextEncoder` over `--text-backbone` (default: bundled MiniLM)."""
-    backbone = layers.load_bert_backbone(args.text_backbone)
+    backbone = layers.load_bert_backbone(run.text_backbone)
     try:
         backbone_vocabulary.check_vocabulary_size(
-            args.data,
-            args.attributes.get("text_vocabulary"),
-            args.text_backbone,
+            run.data,
+            run.attributes.get("text_vocabulary"),
+            run.text_backbone,
             backbone.vocabulary_size,
         )
     except ValueError as error:
@@ -28,7 +30,7 @@ def make_text_encoder(args, fine_tune=True):
     )
 
 
-def make_datasets(args, model, seed):
+def make_datasets(run, model, seed):
     """Train / valid `FeatureSequence`s and the sealed `HeldOutTestSplit`.
 
     Under `--distribute` each process reads only its shard of every global
@@ -36,12 +38,12 @@ def make_datasets(args, model, seed):
     valid and test splits are read whole by every process.
     """
     input_keys = [tensor.name for tensor in model.inputs]
-    batch_size = args.hyperparameters["batch_size"]
-    setup = data_parallel(args)
+    batch_size = run.hyperparameters["batch_size"]
+    setup = data_parallel(run)
 
     def split(name, shuffle, max_samples=None, sharded=True):
         return msa_data.FeatureSequence(
-            args.data,
+            run.data,
             name,
             batch_size=batch_size,
             input_keys=input_keys,
@@ -53,28 +55,30 @@ def make_datasets(args, model, seed):
         )
 
     return (
-        split("train", True, args.max_train_samples),
+        split("train", True, run.max_train_samples),
         # Validation whole in every process: the same val_mae everywhere,
         # so checkpoint and early-stopping decisions agree across processes.
-        selection_rule(args).check_validation_data(
+        selection_rule(run).check_validation_data(
             split("valid", False, sharded=False)
         ),
-        HeldOutTestSplit(args.data, "test"),
+        HeldOutTestSplit(run.data, "test"),
     )
 
 
-def data_parallel(args):
+def data_parallel(run):
     """The `DataParallelSetup` of `--distribute`, made once per run."""
+    return _data_parallel_setup(run.distribute)
+
+
+@functools.lru_cache(maxsize=None)
+def _data_parallel_setup(mode):
+    """One `DataParallelSetup` per mode and process (the engine's process
+    group is set up once)."""
     from msakeras.backend import distribute
 
-    setup = getattr(args, "data_parallel_setup", None)
-    if setup is None:
-        setup = distribute.setup_data_parallel(
-            getattr(args, "distribute", "none")
-        )
-        args.data_parallel_setup = setup
-        if setup.engine != "none":
-            print(f"data parallel: {setup}")
+    setup = distribute.setup_data_parallel(mode)
+    if setup.engine != "none":
+        print(f"data parallel: {setup}")
     return setup
 
 
@@ -105,51 +109,52 @@ def check_data_parallel(model, setup):
         )
 
 
-def test_split(args):
-    """The sealed `HeldOutTestSplit` of `args.data` (nothing read yet)."""
-    return HeldOutTestSplit(args.data, "test")
+def test_split(run):
+    """The sealed `HeldOutTestSplit` of `run.data` (nothing read yet)."""
+    return HeldOutTestSplit(run.data, "test")
 
 
-def train_split(args, input_keys=None, shuffle=False, seed=0):
+def train_split(run, input_keys=None, shuffle=False, seed=0):
     """The training split as the run reads it (`--max-train-samples`,
     `batch_size`): for sizes, schedules and training-data wrappers."""
     return msa_data.FeatureSequence(
-        args.data,
+        run.data,
         "train",
-        batch_size=args.hyperparameters["batch_size"],
+        batch_size=run.hyperparameters["batch_size"],
         input_keys=input_keys,
         shuffle=shuffle,
         seed=seed,
-        max_samples=args.max_train_samples,
+        max_samples=run.max_train_samples,
     )
 
 
-def train_sample_count(args):
+def train_sample_count(run):
     """Samples of the training split the run trains on."""
-    return train_split(args).num_samples
+    return train_split(run).num_samples
 
 
-def train_steps_per_epoch(args):
+def train_steps_per_epoch(run):
     """Batches of `batch_size` per training epoch."""
-    return len(train_split(args))
+    return len(train_split(run))
 
 
-def model_from_preset(model_class, args, settings=None, **arguments):
+def model_from_preset(model_class, run, settings=None, **arguments):
     """`model_class.from_preset("<model>_<dataset>", ...)` for this run.
 
     What every recipe passes: the text encoder of `--text-backbone`
     (`make_text_encoder`), the file's `audio_dim`/`vision_dim`, the run's
-    table (`settings`, default `args.hyperparameters`: the preset with the
-    run's changes) and the model's name; `arguments` adds the recipe's own
-    constructor arguments (its flags, data-derived sizes).
+    table (`settings`, default `run.hyperparameters`: the preset with the
+    run's changes; `run`: the run's `RunSettings`) and the model's name;
+    `arguments` adds the recipe's own constructor arguments (its flags,
+    data-derived sizes).
     """
-    settings = args.hyperparameters if settings is None else settings
+    settings = run.hyperparameters if settings is None else settings
     return model_class.from_preset(
-        f"{args.model_name}_{args.dataset}",
-        text_encoder=make_text_encoder(args),
-        audio_dim=args.attributes["audio_dim"],
-        vision_dim=args.attributes["vision_dim"],
-        name=args.model_name,
+        f"{run.model_name}_{run.dataset}",
+        text_encoder=make_text_encoder(run),
+        audio_dim=run.attributes["audio_dim"],
+        vision_dim=run.attributes["vision_dim"],
+        name=run.model_name,
         **arguments,
-        **settings,
+        **dict(settings),
     )

@@ -19,10 +19,10 @@ from msakeras.experiment.run_receipt import library_versions
 from msakeras.experiment.run_receipt import run_receipt
 
 
-def run_directory(args, seed):
+def run_directory(run, seed):
     """`<output-dir>/seed_<seed>`; refuses to reuse one without --resume."""
-    directory = os.path.join(args.output_dir, f"seed_{seed}")
-    if os.path.isdir(directory) and os.listdir(directory) and not args.resume:
+    directory = os.path.join(run.output_dir, f"seed_{seed}")
+    if os.path.isdir(directory) and os.listdir(directory) and not run.resume:
         raise SystemExit(
             f"{directory} already holds a run; pass --resume to continue it "
             "or choose another --output-dir."
@@ -31,17 +31,17 @@ def run_directory(args, seed):
     return directory
 
 
-def check_resume_settings(args, directory):
+def check_resume_settings(run, directory):
     """Records the run's data hash and settings; --resume must match."""
     settings = run_settings(
-        args.data,
-        args.model_name,
-        args.dataset,
-        args.hyperparameters,
-        {"max_train_samples": args.max_train_samples},
+        run.data,
+        run.model_name,
+        run.dataset,
+        dict(run.hyperparameters),
+        {"max_train_samples": run.max_train_samples},
     )
     try:
-        check_or_record(directory, settings, args.resume)
+        check_or_record(directory, settings, run.resume)
     except ValueError as error:
         raise SystemExit(str(error)) from None
 
@@ -66,7 +66,7 @@ def versions():
 
 
 def write_run_record(
-    args,
+    run,
     directory,
     seed,
     history,
@@ -78,22 +78,24 @@ def write_run_record(
     extra=None,
 ):
     """`run.json`: the run receipt (msakeras.experiment.run_receipt), the
-    arguments, the sealed selection, the test scores and `extra` (further
+    arguments (`RunSettings.record_arguments` and the data-parallel
+    setup), the sealed selection, the test scores and `extra` (further
     results of the same test read, e.g. `unimodal_test`)."""
+    from msakeras.experiment.run_data import data_parallel
+
     receipt = run_receipt(
-        args.data,
+        run.data,
         seed,
-        args.hyperparameters,
+        run.hyperparameters,
         selection,
-        dataset=args.attributes.get("dataset"),
+        dataset=run.attributes.get("dataset"),
     )
     record = {
-        "model": args.model_name,
+        "model": run.model_name,
         **receipt,
         "arguments": {
-            key: value
-            for key, value in vars(args).items()
-            if key not in ("attributes", "hyperparameters")
+            **run.record_arguments(),
+            "data_parallel_setup": data_parallel(run),
         },
         "epochs_run": len(history.get("loss", [])) if history else None,
         "wall_seconds": round(wall_seconds, 1),
@@ -138,11 +140,11 @@ def plot_curves(directory, selected_epoch=None, title=None):
     )
 
 
-def curves_title(args, seed):
+def curves_title(run, seed):
     """The title of a seed's `curves` plot (the selected epoch is marked)."""
     return (
-        f"{args.model_name} on {args.dataset}, seed {seed}: "
-        f"training curves (selected: best {selection_rule(args).monitor})"
+        f"{run.model_name} on {run.dataset}, seed {seed}: "
+        f"training curves (selected: best {selection_rule(run).monitor})"
     )
 
 

@@ -15,28 +15,28 @@ from msakeras.experiment.best_seed_export import export_models
 from msakeras.experiment.run_records import run_record
 
 
-def write_results(args, scores_by_seed, baselines):
+def write_results(run, scores_by_seed, baselines):
     """Prints and writes `summary.csv`/`summary.md` (mean ± std over seeds).
 
     Then, with `--export`, exports the selected seed(s) (`export_models`).
     With `--validation-only` there are no test scores: nothing to write.
     A read-only or full disk ends it with one line.
     """
-    if getattr(args, "validation_only", False):
-        print(f"\n{args.model_name}: validation only, test split sealed")
+    if run.validation_only:
+        print(f"\n{run.model_name}: validation only, test split sealed")
         return None
-    with atomic_files.disk_faults_exit(f"{args.model_name} results"):
-        _write_results(args, scores_by_seed, baselines)
+    with atomic_files.disk_faults_exit(f"{run.model_name} results"):
+        _write_results(run, scores_by_seed, baselines)
 
 
-def _write_results(args, scores_by_seed, baselines):
+def _write_results(run, scores_by_seed, baselines):
     seeds = sorted(scores_by_seed)
     table = metrics.summarize_seeds(
         [scores_by_seed[seed] for seed in seeds], seeds=seeds
     )
-    metrics.write_summary(table, args.output_dir)
+    metrics.write_summary(table, run.output_dir)
     print(
-        f"\n{args.model_name} on {args.data} ({args.dataset}), backend "
+        f"\n{run.model_name} on {run.data} ({run.dataset}), backend "
         f"{keras.config.backend()}: test scores of the selected "
         "checkpoints"
     )
@@ -45,11 +45,11 @@ def _write_results(args, scores_by_seed, baselines):
         import pandas as pd
 
         rows = {f"ridge_{name}": values for name, values in baselines.items()}
-        rows[f"{args.model_name} (mean)"] = table.loc["mean"].to_dict()
+        rows[f"{run.model_name} (mean)"] = table.loc["mean"].to_dict()
         print("\nSingle-modality ridge baselines on the same test split:")
         print(metrics.to_markdown(pd.DataFrame(rows).T))
-    update_results_table(args, table)
-    export_models(args, seeds)  # --export, for every recipe
+    update_results_table(run, table)
+    export_models(run, seeds)  # --export, for every recipe
     return table
 
 
@@ -63,14 +63,14 @@ RUN_MANAGEMENT = frozenset(
 )
 
 
-def results_directory(args):
+def results_directory(run):
     """`--results-dir`, else the folder above `<model>_<dataset>/runs`
     (saved_models), else the parent of `--output-dir`."""
-    if getattr(args, "results_dir", None):
-        return args.results_dir
-    output = os.path.abspath(args.output_dir)
+    if run.results_dir:
+        return run.results_dir
+    output = os.path.abspath(run.output_dir)
     parent = os.path.dirname(output)
-    default_layout = f"{args.model_name}_{args.dataset}"
+    default_layout = f"{run.model_name}_{run.dataset}"
     if os.path.basename(output) == "runs" and (
         os.path.basename(parent) == default_layout
     ):
@@ -78,51 +78,51 @@ def results_directory(args):
     return parent
 
 
-def update_results_table(args, table):
+def update_results_table(run, table):
     """Adds this run's row to `results_<dataset>.csv/.md` (one row per
     model and configuration; msakeras.metrics.cross_model_results)."""
     from msakeras.metrics import cross_model_results
 
     flags = {
         key: value
-        for key, value in sorted(vars(args).items())
+        for key, value in sorted(run.record_arguments().items())
         if key not in RUN_MANAGEMENT
         and isinstance(value, (str, int, float, bool, list, tuple, type(None)))
     }
     description = {
-        "model": args.model_name,
-        "data": os.path.basename(args.data),
-        "hyperparameters": args.hyperparameters,
+        "model": run.model_name,
+        "data": os.path.basename(run.data),
+        "hyperparameters": dict(run.hyperparameters),
         "flags": flags,
     }
-    changes = getattr(args, "preset_changes", {})
+    changes = run.preset_changes
     row = cross_model_results.results_row(
-        args.model_name,
+        run.model_name,
         cross_model_results.configuration_id(description),
         table,
         info={
             "changes": ", ".join(f"{k}={v}" for k, v in changes.items()),
-            "data": os.path.basename(args.data),
-            "text_backbone": args.text_backbone or "bundled-minilm",
+            "data": os.path.basename(run.data),
+            "text_backbone": run.text_backbone or "bundled-minilm",
             "backend": keras.config.backend(),
-            "output_dir": os.path.abspath(args.output_dir),
+            "output_dir": os.path.abspath(run.output_dir),
         },
     )
     paths = cross_model_results.update_results_table(
-        results_directory(args), args.dataset, row
+        results_directory(run), run.dataset, row
     )
     print(f"cross-model table: {paths[1]} (row {row['config']})")
 
 
-def print_unimodal_scores(args):
+def print_unimodal_scores(run):
     """Prints each seed's unimodal head scores from its `run.json`.
 
     They are computed in the one sealed test read (`checkpoint_scoring.
     checkpoint_evaluator(unimodal_heads=...)`), stored as `unimodal_test`;
     this only reports them (SIMS-shaped files; `None` elsewhere).
     """
-    for seed in args.seeds:
-        record = run_record(os.path.join(args.output_dir, f"seed_{seed}"))
+    for seed in run.seeds:
+        record = run_record(os.path.join(run.output_dir, f"seed_{seed}"))
         scores = (record or {}).get("unimodal_test")
         if not scores:
             continue

@@ -43,7 +43,7 @@ def fit(model, data, valid, callbacks, **options):
 
 
 def train_seeds(
-    args,
+    run,
     build_model,
     train=None,
     fit_kwargs=None,
@@ -58,19 +58,20 @@ def train_seeds(
     complete backup.
 
     Args:
-        build_model: callable `(args) -> compiled msakeras model`.
+        run: the run's `RunSettings` (`recipe_arguments.finish_args`).
+        build_model: callable `(run) -> compiled msakeras model`.
         train: callable `(model, train_data, valid_data, callbacks,
             **fit_options) -> History`, one seed's training (the recipe's
             `model.fit`); default `fit`. `fit_options`: `epochs`,
             `verbose` and `fit_kwargs` (`shuffle=False` under
             `--distribute`).
         fit_kwargs: extra `fit` arguments.
-        evaluate: callable `(args, directory, test) -> scores` or
+        evaluate: callable `(run, directory, test) -> scores` or
             `-> (scores, extra)`, `extra` a dict of further `run.json`
             entries from the same test data; default `evaluate_checkpoint`
             (see `checkpoint_evaluator`). `test` is the `HeldOutTestData`
             of the one sealed read: nothing else opens the test split.
-        prepare_training: optional callable `(args, model, train, seed) ->
+        prepare_training: optional callable `(run, model, train, seed) ->
             (train, extra_callbacks)`, run before `fit`: replaces the
             training dataset (e.g. a batch-augmenting wrapper) and adds
             callbacks after the standard ones. `None` fits on `train`
@@ -79,22 +80,22 @@ def train_seeds(
     Returns:
         `{seed: test scores}` and the ridge baselines.
     """
-    with atomic_files.disk_faults_exit(f"{args.model_name} run"):
+    with atomic_files.disk_faults_exit(f"{run.model_name} run"):
         return _train_seeds(
-            args, build_model, train, fit_kwargs, evaluate, prepare_training
+            run, build_model, train, fit_kwargs, evaluate, prepare_training
         )
 
 
 def _train_seeds(
-    args, build_model, train_seed, fit_kwargs, evaluate, prepare_training
+    run, build_model, train_seed, fit_kwargs, evaluate, prepare_training
 ):
     print(
-        f"backend: {keras.config.backend()}   data: {args.data} "
-        f"({args.attributes.get('dataset')})   seeds: {args.seeds}"
+        f"backend: {keras.config.backend()}   data: {run.data} "
+        f"({run.attributes.get('dataset')})   seeds: {run.seeds}"
     )
     git_state()  # the commit when training starts (cached)
     baselines = None
-    setup = data_parallel(args)
+    setup = data_parallel(run)
     if setup.engine != "none":
         # The sequences shuffle themselves (seeded, the same in every
         # process); Keras's batch-order shuffle is left out so that every
@@ -103,25 +104,25 @@ def _train_seeds(
     scores_by_seed = {}
     try:  # released by the kernel when this process ends, even on SIGKILL
         if setup.is_chief:
-            hold_run_lock(args.output_dir)
+            hold_run_lock(run.output_dir)
     except RunLockError as error:
         raise SystemExit(str(error)) from None
-    for seed in args.seeds:
+    for seed in run.seeds:
         if setup.is_chief:
-            directory = run_directory(args, seed)
-            check_resume_settings(args, directory)
+            directory = run_directory(run, seed)
+            check_resume_settings(run, directory)
         else:
             # Only process 0 keeps checkpoints and records; the others
             # write their callbacks' files beside, out of the way.
             directory = os.path.join(
-                args.output_dir,
+                run.output_dir,
                 f"process_{setup.process_index}",
                 f"seed_{seed}",
             )
             os.makedirs(directory, exist_ok=True)
-        record = run_record(directory) if args.resume else None
+        record = run_record(directory) if run.resume else None
         trained = bool(record and record.get("validation_only"))
-        if trained and getattr(args, "validation_only", False):
+        if trained and run.validation_only:
             print(f"seed {seed}: trained earlier (validation only), skipped")
             continue
         done = None if record is None else record.get("test")
@@ -133,21 +134,21 @@ def _train_seeds(
             # A search trial's checkpoint (--validation-only): no training,
             # its sealed selection opens the test split once below.
             baselines = seal_and_score(
-                args, directory, seed, logged_history(directory, {}),
+                run, directory, seed, logged_history(directory, {}),
                 record["wall_seconds"], record["train_steps_per_second"],
                 evaluate, baselines, scores_by_seed,
             )  # fmt: skip
             continue
         keras.utils.set_random_seed(seed)
         with setup.scope():
-            model = build_model(args)
+            model = build_model(run)
         check_data_parallel(model, setup)
-        compile_record = apply_jit_compile(args, model)
-        train, valid, _ = make_datasets(args, model, seed)
+        compile_record = apply_jit_compile(run.compile, model)
+        train, valid, _ = make_datasets(run, model, seed)
         extra_callbacks = []
         original = train
         if prepare_training is not None:
-            train, extra_callbacks = prepare_training(args, model, train, seed)
+            train, extra_callbacks = prepare_training(run, model, train, seed)
         start = time.time()
         datasets = [train] + ([original] if original is not train else [])
         try:
@@ -155,10 +156,10 @@ def _train_seeds(
                 model,
                 train,
                 valid,
-                run_callbacks.standard_callbacks(args, directory, datasets)
+                run_callbacks.standard_callbacks(run, directory, datasets)
                 + list(extra_callbacks),
-                epochs=args.hyperparameters["epochs"],
-                verbose=args.verbose,
+                epochs=run.epochs,
+                verbose=run.verbose,
                 **(fit_kwargs or {}),
             )
         except NonFiniteLossError as error:
@@ -173,7 +174,7 @@ def _train_seeds(
         del history, model, train, valid, original, datasets, extra_callbacks
         gc.collect()
         baselines = seal_and_score(
-            args, directory, seed, logs, wall, steps_per_second,
+            run, directory, seed, logs, wall, steps_per_second,
             evaluate, baselines, scores_by_seed,
             compile_record=compile_record,
         )  # fmt: skip
@@ -181,7 +182,7 @@ def _train_seeds(
 
 
 def seal_and_score(
-    args, directory, seed, history, wall, steps_per_second, evaluate,
+    run, directory, seed, history, wall, steps_per_second, evaluate,
     baselines, scores_by_seed, compile_record=None,
 ):  # fmt: skip
     """Seals the selection of a trained seed, then reads test once.
@@ -193,20 +194,20 @@ def seal_and_score(
     """
     compiled = {} if compile_record is None else {"compile": compile_record}
     # Selection is sealed before the test split can be read (once).
-    sealed = run_callbacks.selection_rule(args).seal(
+    sealed = run_callbacks.selection_rule(run).seal(
         os.path.join(directory, "model.keras"),
         logged_history(directory, history),
     )
-    if getattr(args, "validation_only", False):
+    if run.validation_only:
         write_run_record(
-            args, directory, seed, history, None, None, wall,
+            run, directory, seed, history, None, None, wall,
             steps_per_second, selection=sealed,
             extra={"validation_only": True, **compiled},
         )  # fmt: skip
         plot_curves(
             directory,
             selected_epoch=sealed.best_epoch + 1,
-            title=curves_title(args, seed),
+            title=curves_title(run, seed),
         )
         shutil.rmtree(os.path.join(directory, "backup"), ignore_errors=True)
         print(
@@ -214,17 +215,17 @@ def seal_and_score(
             f"{sealed.rule.monitor} {sealed.best_value:.4f}; test sealed"
         )
         return baselines
-    test_data = test_split(args).read(sealed)
+    test_data = test_split(run).read(sealed)
     if baselines is None:
-        baselines = ridge_baselines(args, test_data)
-    scores = (evaluate or evaluate_checkpoint)(args, directory, test_data)
+        baselines = ridge_baselines(run, test_data)
+    scores = (evaluate or evaluate_checkpoint)(run, directory, test_data)
     extra = {}
     if isinstance(scores, tuple):
         scores, extra = scores
     extra = {**extra, **compiled}
     scores_by_seed[seed] = scores
     write_run_record(
-        args,
+        run,
         directory,
         seed,
         history,
@@ -238,7 +239,7 @@ def seal_and_score(
     plot_curves(
         directory,
         selected_epoch=sealed.best_epoch + 1,
-        title=curves_title(args, seed),
+        title=curves_title(run, seed),
     )
     shutil.rmtree(os.path.join(directory, "backup"), ignore_errors=True)
     epochs_run = len(logged_history(directory, history).get("loss", []))

@@ -1,7 +1,5 @@
 """`--compile auto|on|off`: the `jit_compile` a recipe sets, and its record."""
 
-import argparse
-
 import keras
 import pytest
 
@@ -22,9 +20,7 @@ def _model(unsupported=None):
 
 
 def _apply(setting, model):
-    return device_settings.apply_jit_compile(
-        argparse.Namespace(compile=setting), model
-    )
+    return device_settings.apply_jit_compile(setting, model)
 
 
 def test_on_and_off_set_jit_compile():

@@ -1,6 +1,5 @@
 """`--export` is wired once in recipes/common.py for every recipe."""
 
-import argparse
 import os
 
 import pytest
@@ -9,6 +8,18 @@ import msakeras.export
 from msakeras.experiment import best_seed_export
 from msakeras.experiment import recipe_arguments
 from msakeras.experiment import run_results
+from msakeras.experiment.run_settings import RunSettings
+
+
+def _settings(output_dir, **fields):
+    return RunSettings(
+        model_name="mmim",
+        data="tiny.h5",
+        dataset="mosi",
+        hyperparameters={"epochs": 1},
+        output_dir=output_dir,
+        **fields,
+    )
 
 
 def _runs(tmp_path, val_maes):
@@ -51,12 +62,7 @@ def test_every_recipe_has_the_export_flags():
 
 def test_best_seed_exported_to_both_formats_once(tmp_path, recorded_exports):
     output_dir = _runs(tmp_path, {1: [0.9, 0.8], 2: [0.7, 0.75], 3: [0.85]})
-    args = argparse.Namespace(
-        output_dir=output_dir,
-        export="best",
-        export_dir=None,
-        export_format="both",
-    )
+    args = _settings(output_dir, export="best", export_format="both")
     records = best_seed_export.export_models(args, [1, 2, 3])
     base = str(tmp_path / "mmim_mosi")
     model = os.path.join(output_dir, "seed_2", "model.keras")
@@ -73,16 +79,10 @@ def test_best_seed_exported_to_both_formats_once(tmp_path, recorded_exports):
 
 def test_write_results_exports_every_seed_with_all(tmp_path, recorded_exports):
     output_dir = _runs(tmp_path, {7: [0.5], 8: [0.4]})
-    args = argparse.Namespace(
-        output_dir=output_dir,
+    args = _settings(
+        output_dir,
         export="all",
         export_dir=str(tmp_path / "elsewhere"),
-        export_format="saved_model",
-        model_name="mmim",
-        data="tiny.h5",
-        dataset="mosi",
-        hyperparameters={"epochs": 1},
-        text_backbone=None,
         results_dir=str(tmp_path / "results"),
     )
     scores = {"MAE": 0.5, "Corr": 0.6}
@@ -99,6 +99,6 @@ def test_write_results_exports_every_seed_with_all(tmp_path, recorded_exports):
 
 
 def test_no_export_without_the_flag(tmp_path, recorded_exports):
-    args = argparse.Namespace(output_dir=str(tmp_path), export=None)
+    args = _settings(str(tmp_path))
     assert best_seed_export.export_models(args, [1]) == []
     assert recorded_exports == []

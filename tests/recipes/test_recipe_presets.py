@@ -162,7 +162,7 @@ def test_mcer_switches_combine_and_win_over_set(directory):
 def test_dashfusion_ablation_switches(flag, expected, directory):
     args = parse("dashfusion", directory, flag)
     assert changed(args.hyperparameters, "dashfusion", "mosi") == expected
-    assert getattr(args, flag[2:].replace("-", "_")) is True
+    assert args.recipe_flags[flag[2:].replace("-", "_")] is True
 
 
 @pytest.mark.parametrize("model", ["dashfusion", "mcer"])
