@@ -128,9 +128,7 @@ class SelfMMFeatureEncoder(keras.layers.Layer):
             },
         }
 
-    def call(
-        self, text, audio, audio_mask, vision, vision_mask, training=None
-    ):
+    def call(self, text, audio, audio_mask, vision, vision_mask, training=None):
         encoded = {
             "text": text,
             "audio": self.audio_encoder(audio, mask=audio_mask),
