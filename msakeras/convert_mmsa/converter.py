@@ -26,7 +26,8 @@ Self-MM (`MMSA/models/multiTask/SELF_MM.py`) becomes a `SelfMIModel` with
 `label_generator="ulgm"` and no CPC terms (`cpc_modalities=()`,
 `cpc_weight=0`), which is Self-MM: `text_model.model` -> the backbone,
 `audio_model` / `video_model` (`AuViSubNet`) -> `audio_encoder` /
-`vision_encoder`, `post_<m>_layer_1` -> `fusion` / `<m>_post`,
+`vision_encoder`, `post_<m>_layer_1` -> `fusion` / `<m>_post` (all four
+inside the `self_mm_features` layer),
 `post_<m>_layer_2`, `_3` -> `<m>_head_hidden`, `<m>_head_output`
 (`video` is `vision`).
 
@@ -276,24 +277,31 @@ def build_self_mm(
         exclude_zero=True,
     )
     weights = weight_map.WeightMap(path, f"MMSA '{dataset}' Self-MM model")
+    encoder = model.self_mm_features
     module_weights.add_bert(
         weights, "text_model.model", model.text_encoder.backbone
     )
     module_weights.add_lstm_encoder(
-        weights, "audio_model.rnn", "audio_model.linear_1", model.audio_encoder
+        weights,
+        "audio_model.rnn",
+        "audio_model.linear_1",
+        encoder.audio_encoder,
     )
     module_weights.add_lstm_encoder(
-        weights, "video_model.rnn", "video_model.linear_1", model.vision_encoder
+        weights,
+        "video_model.rnn",
+        "video_model.linear_1",
+        encoder.vision_encoder,
     )
     module_weights.add_linear(
-        weights, "post_fusion_layer_1", model.fusion.dense_layers[0]
+        weights, "post_fusion_layer_1", encoder.fusion.dense_layers[0]
     )
     post = {"fusion": "fusion"}
     for name, modality in _SELF_MM_MODALITIES:
         module_weights.add_linear(
             weights,
             f"post_{name}_layer_1",
-            model.post_layers[modality].dense_layers[0],
+            encoder.post_layers()[modality].dense_layers[0],
         )
         post[name] = modality
     for name, key in post.items():

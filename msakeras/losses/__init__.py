@@ -14,6 +14,7 @@ from msakeras.losses.intra_modal_contrastive import IntraModalContrastive
 from msakeras.losses.intra_modal_contrastive import intra_modal_contrastive
 from msakeras.losses.label_weighted_mae import LabelWeightedMAE
 from msakeras.losses.label_weighted_mae import label_weighted_mae
+from msakeras.losses.label_weighted_mae import unimodal_task_loss
 from msakeras.losses.modality_discrimination import ModalityDiscrimination
 from msakeras.losses.modality_discrimination import modality_discrimination
 from msakeras.losses.nt_xent import NTXent

@@ -1,4 +1,7 @@
-"""`label_weighted_mae`: Self-MM's tanh-weighted unimodal L1 (eq. 17)."""
+"""`label_weighted_mae`: Self-MM's tanh-weighted unimodal L1 (eq. 17).
+
+`unimodal_task_loss` sums it over the tasks of a ULGM label state.
+"""
 
 import keras
 from keras import ops
@@ -36,6 +39,49 @@ def label_weighted_mae(unimodal_labels, predictions, multimodal_labels):
     )
     y_hat = ops.reshape(ops.cast(predictions, "float32"), (-1,))
     return ops.tanh(ops.abs(y_s - y_m)) * ops.abs(y_hat - y_s)
+
+
+def unimodal_task_loss(
+    label_state, index, multimodal_labels, y_pred, keys, generated_labels=None
+):
+    """`Σ_k mean_i tanh(|y_k − y_m|)·|ŷ_k − y_k|`; updates `label_state`.
+
+    Self-MM's unimodal tasks (Self-MM eq. 13, Self-MI eq. 17, MCER eqs.
+    32–33 for SLGM and CLGM) over the labels `y_k` of a ULGM label state
+    (`UnimodalLabelGenerator`): the labels are those before this batch's
+    update (MMSA order), then the state is updated with the batch.
+
+    Args:
+        label_state: a `UnimodalLabelGenerator` whose modalities are
+            `keys`.
+        index: int `(batch,)`. Training-sample ids.
+        multimodal_labels: float `(batch,)`. `y_m`.
+        y_pred: dict with `fused_embedding` and, per key `k`,
+            `<k>_embedding` and `<k>_sentiment`.
+        keys: sequence of str. The unimodal tasks.
+        generated_labels: dict key -> float `(batch,)` or None: ULG_MI's
+            candidate labels (None: ULGM's relative-distance rule).
+
+    Returns:
+        float scalar.
+    """
+    labels = label_state.update(
+        index,
+        multimodal_labels,
+        {
+            "fusion": y_pred["fused_embedding"],
+            **{key: y_pred[f"{key}_embedding"] for key in keys},
+        },
+        generated_labels=generated_labels,
+    )
+    return sum(
+        ops.mean(
+            label_weighted_mae(
+                labels[key], y_pred[f"{key}_sentiment"], multimodal_labels
+            )
+        )
+        for key in keys
+    )
 
 
 @keras.saving.register_keras_serializable(package="msakeras")

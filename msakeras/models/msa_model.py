@@ -350,7 +350,8 @@ class MSAModel(keras.Model):
 
     config_attribute_names = {}
     """`{constructor argument: attribute}` where a subclass keeps an
-    argument under another name (`get_config`)."""
+    argument under another name (`get_config`); a dotted name reads it
+    from a sublayer (`"self_mm_features.fusion_dim"`)."""
 
     def get_config(self):
         """The constructor's arguments, read back from the model.
@@ -372,7 +373,11 @@ class MSAModel(keras.Model):
         for name, parameter in parameters.items():
             if name == "self" or parameter.kind in variadic:
                 continue
-            value = getattr(self, self.config_attribute_names.get(name, name))
+            value = self
+            for attribute in self.config_attribute_names.get(name, name).split(
+                "."
+            ):
+                value = getattr(value, attribute)
             if isinstance(value, keras.layers.Layer):
                 value = self.serialize_sublayer(value)
             config[name] = value

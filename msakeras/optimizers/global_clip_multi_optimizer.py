@@ -6,6 +6,19 @@ from keras import ops
 from msakeras.backend import distribute
 from msakeras.backend import keras_internals
 
+# Path prefixes left out of the slot order: `SelfMMFeatureEncoder`
+# (Self-MI's and MCER's `self_mm_features`) took the audio / vision
+# encoders, fusion and post layers that those models held until then.
+SLOT_ORDER_TRANSPARENT = ("self_mm_features/",)
+
+
+def slot_order_key(path):
+    """The variable path the slot layout sorts by (`build`)."""
+    for prefix in SLOT_ORDER_TRANSPARENT:
+        if path.startswith(prefix):
+            return path[len(prefix) :]
+    return path
+
 
 def densify(gradient):
     """A dense tensor for a sparse (`indices`/`values`) gradient."""
@@ -108,6 +121,9 @@ class GlobalClipMultiOptimizer(keras.optimizers.MultiOptimizer):
         one backend loaded slots into the wrong variables under another.
         Building from the paths' sorted order makes the slot layout a
         function of the variable paths alone, the same on every backend.
+        The sort key drops the prefixes of `SLOT_ORDER_TRANSPARENT`
+        (composed layers whose sublayers a model once held itself), so
+        files saved before the composition keep their slot layout.
         """
         if self.built:
             return
@@ -119,7 +135,9 @@ class GlobalClipMultiOptimizer(keras.optimizers.MultiOptimizer):
                 "GlobalClipMultiOptimizer needs unique variable paths to "
                 f"order its state; duplicated: {duplicates}."
             )
-        super().build(sorted(var_list, key=lambda variable: variable.path))
+        super().build(
+            sorted(var_list, key=lambda variable: slot_order_key(variable.path))
+        )
         # `apply(grads)` without variables pairs `grads` with the caller's
         # order, so the bookkeeping keeps that order.
         keras_internals.set_optimizer_variable_order(self, var_list)

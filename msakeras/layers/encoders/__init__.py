@@ -15,6 +15,9 @@ from msakeras.layers.encoders.mult_transformer_encoder import (
     MulTTransformerEncoder,
 )
 from msakeras.layers.encoders.mult_transformer_layer import MulTTransformerLayer
+from msakeras.layers.encoders.self_mm_feature_encoder import (
+    SelfMMFeatureEncoder,
+)
 
 __all__ = [
     "BertTextEncoder",
@@ -28,4 +31,5 @@ __all__ = [
     "MaskedLSTMEncoder",
     "MulTTransformerEncoder",
     "MulTTransformerLayer",
+    "SelfMMFeatureEncoder",
 ]

@@ -1,115 +1,93 @@
-"""`SelfMMFeatures`: Self-MM's encoders, post layers and ULGM objective."""
+"""Self-MM's features as Self-MI and MCER declare them (no mixin).
+
+Both models hold a `BertTextEncoder` as `text_encoder` and a
+`SelfMMFeatureEncoder` as `self_mm_features` (the audio / vision sLSTMs,
+the fusion post layer and the unimodal post layers; Self-MM eqs. 1–3,
+Self-MI eqs. 2–8, MCER eqs. 3, 6). This module holds what their
+constructors share: the Self-MM argument names, the layer built from
+them, where `get_config` reads them back, the named inputs and the
+encoding step of the functional graph.
+"""
 
 import keras
-from keras import ops
 
-from msakeras import losses
-from msakeras.layers.encoders import masked_lstm_encoder
-from msakeras.layers.fusion import mlp_fusion
+from msakeras.layers.encoders import self_mm_feature_encoder
 from msakeras.models import msa_model
-from msakeras.models.common import modality_encoding
 
-MODALITIES = ("text", "audio", "vision")
+MODALITIES = self_mm_feature_encoder.MODALITIES
+# The constructor arguments of Self-MI and MCER that build the
+# `SelfMMFeatureEncoder` (same names, kept on the layer).
+ARGUMENTS = (
+    "audio_hidden_dim",
+    "audio_output_dim",
+    "vision_hidden_dim",
+    "vision_output_dim",
+    "fusion_dim",
+    "text_post_dim",
+    "audio_post_dim",
+    "vision_post_dim",
+    "fusion_dropout",
+    "text_dropout",
+    "audio_dropout",
+    "vision_dropout",
+)
+# `MSAModel.config_attribute_names` of the two models: `get_config` reads
+# these arguments back from the layer.
+CONFIG_ATTRIBUTES = {name: f"self_mm_features.{name}" for name in ARGUMENTS}
 
 
-class SelfMMFeatures:
-    """Mixin of the models built on Self-MM's features (Self-MI, MCER).
+def feature_encoder(arguments):
+    """The `SelfMMFeatureEncoder` named `self_mm_features`.
 
-    Self-MM (Yu et al., AAAI 2021, MMSA `SELF_MM`) encodes text with BERT
-    (`[CLS]`), audio and vision with an sLSTM over the valid frames
-    (final state, then a linear layer: `AuViSubNet`), and forms the
-    fusion feature `F_m = ReLU(W_m Dropout([X_t; X_a; X_v]))` and the
-    unimodal features `F_s = ReLU(W_s Dropout(X_s))` (Self-MM eqs. 1–3;
-    Self-MI eqs. 2–8; MCER eqs. 3, 6). Its objective adds, per unimodal
-    task, `mean_i tanh(|y_s − y_m|)·|ŷ_s − y_s|` with the labels `y_s`
-    of the ULGM label state (Self-MM eq. 13; `UnimodalLabelGenerator`).
-
-    The mixin sets the attributes `text_encoder`, `audio_encoder`,
-    `vision_encoder`, `fusion` and `post_layers` (layer names
-    `audio_encoder`, `vision_encoder`, `fusion`, `<modality>_post`) and
-    reads them back in the functional graph; it holds no state of its
-    own. Mix it in before `MSAModel`.
+    Args:
+        arguments: mapping with every name of `ARGUMENTS` (a constructor's
+            `locals()`); an output dim of `None` is the LSTM width
+            (Self-MI §6.6, "embedding size").
     """
-
-    @staticmethod
-    def per_modality(text, audio, vision):
-        """`{"text": text, "audio": audio, "vision": vision}`."""
-        return dict(zip(MODALITIES, (text, audio, vision)))
-
-    def _build_self_mm_encoders(
-        self,
-        text_encoder,
-        audio_hidden_dim,
-        audio_output_dim,
-        vision_hidden_dim,
-        vision_output_dim,
-        fusion_dim,
-        fusion_dropout,
-    ):
-        """Sets the text / audio / vision encoders and the fusion layer."""
-        self.text_encoder = text_encoder
-        self.audio_encoder = masked_lstm_encoder.MaskedLSTMEncoder(
-            audio_hidden_dim, audio_output_dim, name="audio_encoder"
+    values = {name: arguments[name] for name in ARGUMENTS}
+    for modality in ("audio", "vision"):
+        values[f"{modality}_output_dim"] = (
+            values[f"{modality}_output_dim"] or values[f"{modality}_hidden_dim"]
         )
-        self.vision_encoder = masked_lstm_encoder.MaskedLSTMEncoder(
-            vision_hidden_dim, vision_output_dim, name="vision_encoder"
-        )
-        # Post layers: Dropout, then Linear + ReLU (Self-MM *_layer_1).
-        self.fusion = _post_layer(fusion_dim, fusion_dropout, "fusion")
+    return self_mm_feature_encoder.SelfMMFeatureEncoder(
+        **values, name="self_mm_features"
+    )
 
-    def _build_self_mm_post_layers(self, post_dims, dropouts):
-        """Sets the unimodal post layers (`post_dims`, `dropouts` by key)."""
-        self.post_layers = {
-            modality: _post_layer(
-                post_dims[modality], dropouts[modality], f"{modality}_post"
-            )
-            for modality in MODALITIES
-        }
 
-    def _self_mm_features(self, inputs):
-        """Encodes the inputs; returns `(text_outputs, encoded, features)`.
+def feature_widths(encoder):
+    """`{"fusion": d_m, "text": d_t, "audio": d_a, "vision": d_v}`: the
+    widths of `F_m` and `F_s`."""
+    return {
+        "fusion": encoder.fusion_dim,
+        "text": encoder.text_post_dim,
+        "audio": encoder.audio_post_dim,
+        "vision": encoder.vision_post_dim,
+    }
 
-        `text_outputs` is the text encoder's output dict, `encoded` the
-        unimodal features `X_s` by modality (`encode_modalities`) and
-        `features` maps `"fusion"` to `F_m` and each modality to `F_s`.
-        """
-        text, encoded = modality_encoding.encode_modalities(self, inputs)
-        features = {
-            "fusion": self.fusion(
-                [encoded["text"], encoded["audio"], encoded["vision"]]
-            )
-        }
-        for modality in MODALITIES:
-            features[modality] = self.post_layers[modality]([encoded[modality]])
-        return text, encoded, features
 
-    def _ulgm_loss(
-        self, label_state, index, y_m, y_pred, keys, generated_labels=None
-    ):
-        """`Σ_k mean tanh(|y_k − y_m|)·|ŷ_k − y_k|`; updates `label_state`.
+def encode(text_encoder, encoder, inputs):
+    """Runs the text encoder and the `SelfMMFeatureEncoder` on `inputs`.
 
-        Reads `y_pred["fused_embedding"]` and, per key `k`,
-        `y_pred[f"{k}_embedding"]` and `y_pred[f"{k}_sentiment"]`. The
-        labels `y_k` are those before this batch's update (MMSA order);
-        `generated_labels` are ULG_MI's candidates (None: ULGM's rule).
-        """
-        labels = label_state.update(
-            index,
-            y_m,
-            {
-                "fusion": y_pred["fused_embedding"],
-                **{key: y_pred[f"{key}_embedding"] for key in keys},
-            },
-            generated_labels=generated_labels,
-        )
-        return sum(
-            ops.mean(
-                losses.label_weighted_mae(
-                    labels[key], y_pred[f"{key}_sentiment"], y_m
-                )
-            )
-            for key in keys
-        )
+    Returns:
+        `(text_outputs, encoded, features)`: the text encoder's output
+        dict (`cls`, `sequence`), the unimodal features `X_s` by modality
+        (`X_t` = `[CLS]`) and `{"fusion": F_m, <modality>: F_s}`.
+    """
+    text = text_encoder(inputs["text_token_ids"], inputs["text_padding_mask"])
+    outputs = encoder(
+        text["cls"],
+        inputs["audio"],
+        inputs["audio_mask"],
+        inputs["vision"],
+        inputs["vision_mask"],
+    )
+    encoded = {
+        "text": text["cls"],
+        "audio": outputs["audio_features"],
+        "vision": outputs["vision_features"],
+    }
+    features = {key: outputs[key] for key in ("fusion",) + MODALITIES}
+    return text, encoded, features
 
 
 def self_mm_inputs(audio_dim, vision_dim):
@@ -120,14 +98,3 @@ def self_mm_inputs(audio_dim, vision_dim):
         **msa_model.sequence_inputs(audio_dim, vision_dim),
         "index": keras.Input((), dtype="int32", name="index"),
     }
-
-
-def _post_layer(width, dropout, name):
-    return mlp_fusion.MLPFusion(
-        width,
-        num_layers=1,
-        activation="relu",
-        dropout=dropout,
-        kernel_initializer="glorot_uniform",
-        name=name,
-    )

@@ -36,7 +36,7 @@ MMILB_PATTERN = barber_agakov_bound.MMILB_PATTERN
 
 
 @keras.saving.register_keras_serializable(package="msakeras")
-class MCERModel(self_mm_features.SelfMMFeatures, msa_model.MSAModel):
+class MCERModel(msa_model.MSAModel):
     """MCER: multimodal, unimodal and cross-modal tasks with bottlenecks.
 
     No public code exists; the model is assembled from its references
@@ -47,7 +47,9 @@ class MCERModel(self_mm_features.SelfMMFeatures, msa_model.MSAModel):
 
     - Shared features (docs/models/mcer.md): `X_t` = BERT `[CLS]`; `X_a`, `X_v`
     = sLSTM
-      final states + linear (Self-MM `AuViSubNet`).
+      final states + linear (Self-MM `AuViSubNet`). The sLSTMs, `F'_m`'s
+      layer and the `H_s` layers are the composed `SelfMMFeatureEncoder`
+      layer `self_mm_features`.
     - `L_MI` (docs/models/mcer.md): MMIM's BA bound `lld + H` for (text →
     vision) and
       (text → audio) with the 1-batch history memory, on `X_t, X_v, X_a`.
@@ -194,6 +196,7 @@ class MCERModel(self_mm_features.SelfMMFeatures, msa_model.MSAModel):
     )
     jit_compile_unsupported = barber_agakov_bound.JIT_COMPILE_UNSUPPORTED
 
+    config_attribute_names = self_mm_features.CONFIG_ATTRIBUTES
     presets_module = mcer_presets
 
     def __init__(
@@ -256,14 +259,6 @@ class MCERModel(self_mm_features.SelfMMFeatures, msa_model.MSAModel):
             discriminator_weight=discriminator_weight,
             mi_weight=mi_weight,
         )
-        audio_output_dim = audio_output_dim or audio_hidden_dim
-        vision_output_dim = vision_output_dim or vision_hidden_dim
-        post_dims = self.per_modality(
-            text_post_dim, audio_post_dim, vision_post_dim
-        )
-        dropouts = self.per_modality(
-            text_dropout, audio_dropout, vision_dropout
-        )
         pairs = [
             pair
             for pair in PAIRS
@@ -272,19 +267,14 @@ class MCERModel(self_mm_features.SelfMMFeatures, msa_model.MSAModel):
         seeds = _SeedSequence(seed)
 
         # === Layers ===
-        # Shared features and M-MIB's F'_m; then u_m, VIB, head.
-        self._build_self_mm_encoders(
-            text_encoder,
-            audio_hidden_dim,
-            audio_output_dim,
-            vision_hidden_dim,
-            vision_output_dim,
-            fusion_dim,
-            fusion_dropout,
-        )
+        # Shared features, M-MIB's F'_m and S-MIB's H_s (Self-MM post
+        # layers: Dropout, Linear, ReLU); then u, VIB, head per task.
+        self.text_encoder = text_encoder
+        self.self_mm_features = self_mm_features.feature_encoder(locals())
+        widths = self_mm_features.feature_widths(self.self_mm_features)
         self.projections = {
             key: keras.layers.Dense(width, name=f"{key}_projection")
-            for key, width in (("fusion", fusion_dim), *post_dims.items())
+            for key, width in widths.items()
         }
         self.bottlenecks = {
             key: variational_bottleneck.VariationalBottleneck(
@@ -296,14 +286,12 @@ class MCERModel(self_mm_features.SelfMMFeatures, msa_model.MSAModel):
                 seed=seeds.next(),
                 name=f"{key}_bottleneck",
             )
-            for key, width in (("fusion", fusion_dim), *post_dims.items())
+            for key, width in widths.items()
         }
         self.heads = {
             key: keras.layers.Dense(1, name=f"{key}_head")
             for key in ("fusion",) + MODALITIES
         }
-        # S-MIB: Self-MM post layers (Dropout, Linear, ReLU).
-        self._build_self_mm_post_layers(post_dims, dropouts)
         self.slgm_state = unimodal_label_generator.UnimodalLabelGenerator(
             num_train_samples,
             modalities=MODALITIES,
@@ -384,7 +372,9 @@ class MCERModel(self_mm_features.SelfMMFeatures, msa_model.MSAModel):
             "audio": inputs["audio_mask"],
             "vision": inputs["vision_mask"],
         }
-        text, encoded, features = self._self_mm_features(inputs)
+        text, encoded, features = self_mm_features.encode(
+            self.text_encoder, self.self_mm_features, inputs
+        )
         # The state layers pass the features through; being in the graph
         # keeps their tables tracked, saved and in stateless backends' state.
         features = self.slgm_state(features, inputs["index"])
@@ -461,18 +451,6 @@ class MCERModel(self_mm_features.SelfMMFeatures, msa_model.MSAModel):
         self.audio_dim = audio_dim
         self.vision_dim = vision_dim
         self.num_train_samples = num_train_samples
-        self.audio_hidden_dim = audio_hidden_dim
-        self.audio_output_dim = audio_output_dim
-        self.vision_hidden_dim = vision_hidden_dim
-        self.vision_output_dim = vision_output_dim
-        self.fusion_dim = fusion_dim
-        self.text_post_dim = text_post_dim
-        self.audio_post_dim = audio_post_dim
-        self.vision_post_dim = vision_post_dim
-        self.fusion_dropout = fusion_dropout
-        self.text_dropout = text_dropout
-        self.audio_dropout = audio_dropout
-        self.vision_dropout = vision_dropout
         self.bottleneck_hidden_dim = bottleneck_hidden_dim
         self.cross_modal_dim = cross_modal_dim
         self.cross_modal_layers = cross_modal_layers
@@ -538,14 +516,14 @@ class MCERModel(self_mm_features.SelfMMFeatures, msa_model.MSAModel):
         entropy = self.ba_bound.entropy(y_m, y_pred)
         loss = loss - self.mi_weight * entropy
         # Labels as they were before this batch's update (MMSA order).
-        unimodal = self._ulgm_loss(
+        unimodal = losses.unimodal_task_loss(
             self.slgm_state, x["index"], y_m, y_pred, MODALITIES
         )
         self.unimodal_tracker.update_state(unimodal)
         loss = loss + unimodal
         if self.cross_modal_tasks:
             keys = [f"cross_{task}" for task in self.cross_modal_tasks]
-            cross = self._ulgm_loss(
+            cross = losses.unimodal_task_loss(
                 self.clgm_state, x["index"], y_m, y_pred, keys
             )
             self.cross_modal_tracker.update_state(cross)
@@ -571,7 +549,7 @@ class MCERModel(self_mm_features.SelfMMFeatures, msa_model.MSAModel):
         return self.training_procedure.stage_one_model()
 
     def moved_layers(self):
-        return [self.ba_bound]
+        return [self.ba_bound, self.self_mm_features]
 
     # --- optimisation ------------------------------------------------------
     def make_optimizers(

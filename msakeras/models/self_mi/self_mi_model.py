@@ -21,16 +21,18 @@ VISION_ENCODER_PATTERN = self_mm_optimizer.VISION_ENCODER_PATTERN
 
 
 @keras.saving.register_keras_serializable(package="msakeras")
-class SelfMIModel(self_mm_features.SelfMMFeatures, msa_model.MSAModel):
+class SelfMIModel(msa_model.MSAModel):
     """Self-MI: self-supervised multi-task MSA with auxiliary CPC (and Self-MM).
 
     Architecture (`docs/models/self_mi.md`; Self-MM `SELF_MM` model):
 
-    - text `X^t`: BERT, last-layer `[CLS]` state; audio `X^a`, vision
-      `X^v`: unidirectional sLSTM over the valid frames, final state,
-      then a linear layer (eqs. 2–4).
+    - text `X^t`: BERT, last-layer `[CLS]` state (`text_encoder`); audio
+      `X^a`, vision `X^v`: unidirectional sLSTM over the valid frames,
+      final state, then a linear layer (eqs. 2–4).
     - fusion `Z^m = ReLU(W · Dropout([X^t; X^a; X^v]))` (eqs. 5–6) and
-      unimodal `Z^s = ReLU(W_s · Dropout(X^s))` (eq. 8).
+      unimodal `Z^s = ReLU(W_s · Dropout(X^s))` (eq. 8). The sLSTMs and
+      these post layers are the composed `SelfMMFeatureEncoder` layer
+      `self_mm_features`.
     - four regression heads (fusion, text, audio, vision). DECISION
       (docs/models/self_mi.md): Self-MM's head `ŷ = W_3 ReLU(W_2 Z)`
       (`head_layers=2`);
@@ -153,6 +155,7 @@ class SelfMIModel(self_mm_features.SelfMMFeatures, msa_model.MSAModel):
         "written from the gathered batch)"
     )
 
+    config_attribute_names = self_mm_features.CONFIG_ATTRIBUTES
     presets_module = self_mi_presets
 
     def __init__(
@@ -194,33 +197,18 @@ class SelfMIModel(self_mm_features.SelfMMFeatures, msa_model.MSAModel):
         argument_checks.check_non_negative(
             cpc_weight=cpc_weight, generation_weight=generation_weight
         )
-        audio_output_dim = audio_output_dim or audio_hidden_dim
-        vision_output_dim = vision_output_dim or vision_hidden_dim
-        post_dims = self.per_modality(
-            text_post_dim, audio_post_dim, vision_post_dim
-        )
-        dropouts = self.per_modality(
-            text_dropout, audio_dropout, vision_dropout
-        )
 
         # === Layers ===
-        self._build_self_mm_encoders(
-            text_encoder,
-            audio_hidden_dim,
-            audio_output_dim,
-            vision_hidden_dim,
-            vision_output_dim,
-            fusion_dim,
-            fusion_dropout,
-        )
-        self._build_self_mm_post_layers(post_dims, dropouts)
+        self.text_encoder = text_encoder
+        self.self_mm_features = self_mm_features.feature_encoder(locals())
+        widths = self_mm_features.feature_widths(self.self_mm_features)
         self.heads = {
             key: self._make_head(key, width, head_layers)
-            for key, width in (("fusion", fusion_dim), *post_dims.items())
+            for key, width in widths.items()
         }
         self.cpc_predictors = {
             modality: cpc_predictor.CPCPredictor(
-                post_dims[modality], name=f"cpc_{modality}"
+                widths[modality], name=f"cpc_{modality}"
             )
             for modality in MODALITIES
             if modality in cpc_modalities or label_generator == "ulg_mi"
@@ -246,7 +234,9 @@ class SelfMIModel(self_mm_features.SelfMMFeatures, msa_model.MSAModel):
 
         # === Functional model ===
         inputs = self_mi_inputs(audio_dim, vision_dim)
-        _, _, features = self._self_mm_features(inputs)
+        _, _, features = self_mm_features.encode(
+            self.text_encoder, self.self_mm_features, inputs
+        )
         # The state layer passes the features through; being in the graph
         # keeps its tables tracked, saved and in stateless backends' state.
         features = self.label_state(features, inputs["index"])
@@ -275,18 +265,6 @@ class SelfMIModel(self_mm_features.SelfMMFeatures, msa_model.MSAModel):
         self.vision_dim = vision_dim
         self.num_train_samples = num_train_samples
         self.label_generator = label_generator
-        self.audio_hidden_dim = audio_hidden_dim
-        self.audio_output_dim = audio_output_dim
-        self.vision_hidden_dim = vision_hidden_dim
-        self.vision_output_dim = vision_output_dim
-        self.fusion_dim = fusion_dim
-        self.text_post_dim = text_post_dim
-        self.audio_post_dim = audio_post_dim
-        self.vision_post_dim = vision_post_dim
-        self.fusion_dropout = fusion_dropout
-        self.text_dropout = text_dropout
-        self.audio_dropout = audio_dropout
-        self.vision_dropout = vision_dropout
         self.head_layers = head_layers
         self.cpc_weight = cpc_weight
         self.cpc_modalities = cpc_modalities
@@ -302,6 +280,7 @@ class SelfMIModel(self_mm_features.SelfMMFeatures, msa_model.MSAModel):
 
     @staticmethod
     def _make_head(key, width, head_layers):
+        # Self-MM's `post_*_layer_2` / `_3`.
         layers = []
         if head_layers == 2:
             layers.append(
@@ -316,6 +295,9 @@ class SelfMIModel(self_mm_features.SelfMMFeatures, msa_model.MSAModel):
         for layer in self.heads[key]:
             features = layer(features)
         return features
+
+    def moved_layers(self):
+        return [self.self_mm_features]
 
     # --- objectives --------------------------------------------------------
     def compute_loss(
@@ -364,7 +346,7 @@ class SelfMIModel(self_mm_features.SelfMMFeatures, msa_model.MSAModel):
             self.generation_tracker.update_state(generation)
             loss = loss + self.generation_weight * generation
         if training:
-            unimodal = self._ulgm_loss(
+            unimodal = losses.unimodal_task_loss(
                 self.label_state,
                 x["index"],
                 y_m,
